@@ -1,0 +1,54 @@
+import type { Config } from "../cli/args.ts";
+import { type ClientSession, connectClient } from "../net/client.ts";
+import { DEFAULT_PORT } from "../protocol/constants.ts";
+import { onTerminationSignal } from "./exit.ts";
+import { chooseFrontEnd } from "./front-end.ts";
+
+/** Runs one session with the server; resolves with the exit status. */
+export async function runClientMode(config: Config): Promise<number> {
+  const host = config.host as string;
+  const port = config.port ?? DEFAULT_PORT;
+  let client: ClientSession | null = null;
+  let quitWhileConnecting!: () => void;
+  const quitEarly = new Promise<null>((resolve) => {
+    quitWhileConnecting = () => resolve(null);
+  });
+  const quit = () => {
+    if (client) client.link.close("the user left");
+    else quitWhileConnecting();
+  };
+
+  const front = chooseFrontEnd(config, "client", quit);
+  onTerminationSignal(quit);
+  if (front.kind === "interactive") {
+    front.view.notice(`connecting to ${host.includes(":") ? `[${host}]` : host}:${port}…`);
+    front.view.start();
+  } else {
+    void front.view.pumpInput(process.stdin);
+  }
+
+  const options = {
+    host,
+    port,
+    maxMessage: config.maxMessage,
+    pingIntervalMs: config.pingIntervalMs,
+    deadAfterMs: config.deadAfterMs,
+  };
+  try {
+    client = await Promise.race([connectClient(options, front.view), quitEarly]);
+  } catch (error) {
+    front.view.error(error instanceof Error ? error.message : String(error));
+    if (front.kind === "interactive") front.view.close();
+    return 1;
+  }
+  if (!client) {
+    if (front.kind === "interactive") front.view.close();
+    return 1; // interrupted before there was anyone to talk to
+  }
+
+  const end = await client.ended;
+  if (front.kind === "interactive") front.view.close();
+  // Piped input that ends with messages unacknowledged is a failure for the script that sent them.
+  if (front.kind === "script" && end.unacked.length > 0) return 1;
+  return end.kind === "bye" || end.kind === "peer-bye" ? 0 : 1;
+}

@@ -1,0 +1,30 @@
+import type { Config } from "../cli/args.ts";
+import type { ChatView } from "../core/chat.ts";
+import type { Role } from "../core/session.ts";
+import { InteractiveView } from "../ui/interactive.ts";
+import { jsonFormat } from "../ui/json-format.ts";
+import { pipeFormat } from "../ui/pipe-format.ts";
+import { ScriptView } from "../ui/script-view.ts";
+
+/** The chosen front end, with the two things the modes need beyond ChatView. */
+export interface FrontEnd extends ChatView {
+  /** A failure that ends the program, said the way this front end says things. */
+  error(message: string): void;
+}
+
+export type FrontEndChoice =
+  | { kind: "interactive"; view: InteractiveView }
+  | { kind: "script"; view: ScriptView; json: boolean };
+
+/**
+ * Interactive when stdin is a terminal (and no --json); otherwise pipe mode, or JSON mode with --json.
+ * `quit` is what the interactive front end calls when the user asks to leave.
+ */
+export function chooseFrontEnd(config: Config, role: Role, quit: () => void): FrontEndChoice {
+  if (!config.json && process.stdin.isTTY) {
+    const color = config.color && process.stdout.isTTY === true;
+    return { kind: "interactive", view: new InteractiveView({ role, color, quit }) };
+  }
+  const format = config.json ? jsonFormat : pipeFormat;
+  return { kind: "script", view: new ScriptView({ role, format }), json: config.json };
+}

@@ -1,0 +1,47 @@
+import type { Config } from "../cli/args.ts";
+import { type ChatServer, startServer } from "../net/server.ts";
+import { DEFAULT_PORT } from "../protocol/constants.ts";
+import { onTerminationSignal } from "./exit.ts";
+import { chooseFrontEnd } from "./front-end.ts";
+
+/** Serves one client at a time until the user stops the server; resolves with the exit status. */
+export async function runServerMode(config: Config): Promise<number> {
+  let server: ChatServer | null = null;
+  let stopping = false;
+  let finished!: (code: number) => void;
+  const done = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void (server?.stop() ?? Promise.resolve()).then(() => finished(0));
+  };
+
+  const front = chooseFrontEnd(config, "server", stop);
+  try {
+    server = startServer(
+      {
+        host: config.host,
+        port: config.port ?? DEFAULT_PORT,
+        maxMessage: config.maxMessage,
+        pingIntervalMs: config.pingIntervalMs,
+        deadAfterMs: config.deadAfterMs,
+      },
+      front.view,
+    );
+  } catch (error) {
+    front.view.error(error instanceof Error ? error.message : String(error));
+    if (front.kind === "interactive") front.view.close();
+    return 1;
+  }
+  front.view.listening(server.host, server.port);
+  onTerminationSignal(stop);
+  if (front.kind === "interactive") front.view.start();
+  // A server keeps serving after its input ends.
+  else void front.view.pumpInput(process.stdin);
+
+  const code = await done;
+  if (front.kind === "interactive") front.view.close();
+  return code;
+}

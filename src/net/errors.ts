@@ -1,0 +1,28 @@
+/** One human sentence for a failed connect or listen, from the error's `code` where Bun gives one. */
+export function describeNetError(error: unknown, what: string): string {
+  const code = (error as { code?: string } | null)?.code;
+  switch (code) {
+    case "ECONNREFUSED":
+      return `could not connect to ${what}: connection refused (is a 121chat server running there?)`;
+    case "ENOTFOUND":
+    case "EAI_NONAME":
+    case "EAI_AGAIN":
+      return `could not connect to ${what}: unknown host`;
+    case "ETIMEDOUT":
+      return `could not connect to ${what}: timed out`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `could not connect to ${what}: host unreachable`;
+    case "EADDRINUSE":
+      return `cannot listen on ${what}: the address is already in use`;
+    case "EACCES":
+    case "EPERM":
+      return `cannot listen on ${what}: permission denied`;
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${what}: no such local address`;
+    default: {
+      const message = error instanceof Error ? error.message : String(error);
+      return `${what}: ${message}${code ? ` (${code})` : ""}`;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import {
+  FrameType,
+  frameTypeName,
+  HEADER_SIZE,
+  isFrameType,
+  MAX_CONTROL_PAYLOAD,
+  MAX_PING_PAYLOAD,
+} from "./constants.ts";
+import { EMPTY } from "./encoder.ts";
+import { ProtocolError } from "./errors.ts";
+
+export interface Frame {
+  type: FrameType;
+  id: number;
+  /** The payload bytes. Often a view into the received chunk: copy it before keeping it past the callback's batch. */
+  payload: Uint8Array;
+}
+
+export interface DecoderOptions {
+  /** The largest MSG payload accepted; a longer one is refused from its header, before any payload is buffered. */
+  maxMessage: number;
+  /** The frame types allowed as the very first frame (the handshake rule); any type when omitted. */
+  firstFrame?: readonly FrameType[];
+}
+
+/**
+ * An incremental frame decoder: feed it chunks of any size, split anywhere, and it calls back once per
+ * complete frame, in order.
+ *
+ * It never concatenates what it has seen. A frame that lies whole inside one chunk is handed out as a view
+ * of that chunk (no copy). Only a payload that spans chunks is copied, once, into a buffer of exactly its
+ * length, allocated after its header has passed every size check. So what it holds is at most one header and
+ * one checked payload, whatever the peer sends.
+ *
+ * Every violation throws ProtocolError as early as the bytes allow (the type on the first byte, the length on
+ * the ninth); after that the decoder refuses further input.
+ */
+export class FrameDecoder {
+  private readonly maxMessage: number;
+  private firstFrame: readonly FrameType[] | undefined;
+  private failed: ProtocolError | null = null;
+
+  // Header being assembled when it spans chunks.
+  private readonly header = new Uint8Array(HEADER_SIZE);
+  private headerFill = 0;
+
+  // Frame whose header is complete and whose payload is being collected.
+  private inFrame = false;
+  private type: FrameType = FrameType.HELLO;
+  private id = 0;
+  private length = 0;
+  private payload: Uint8Array | null = null;
+  private payloadFill = 0;
+
+  constructor(options: DecoderOptions) {
+    this.maxMessage = options.maxMessage;
+    this.firstFrame = options.firstFrame;
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get bufferedBytes(): number {
+    return this.headerFill + this.payloadFill;
+  }
+
+  /** Decodes `chunk`, calling `onFrame` for every frame it completes. Throws ProtocolError on a violation. */
+  push(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+    if (this.failed) throw this.failed;
+    try {
+      this.decode(chunk, onFrame);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.failed = error;
+        this.payload = null;
+      }
+      throw error;
+    }
+  }
+
+  private decode(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (!this.inFrame) {
+        if (this.headerFill === 0 && end - pos >= HEADER_SIZE) {
+          // Fast path: the whole header is in this chunk.
+          this.checkType(chunk[pos] as number);
+          this.startFrame(chunk, pos);
+          pos += HEADER_SIZE;
+        } else {
+          const take = Math.min(HEADER_SIZE - this.headerFill, end - pos);
+          this.header.set(chunk.subarray(pos, pos + take), this.headerFill);
+          if (this.headerFill === 0) this.checkType(this.header[0] as number);
+          this.headerFill += take;
+          pos += take;
+          if (this.headerFill < HEADER_SIZE) return;
+          this.headerFill = 0;
+          this.startFrame(this.header, 0);
+        }
+        if (this.length === 0) {
+          this.emit(EMPTY, onFrame);
+          continue;
+        }
+      }
+
+      const missing = this.length - this.payloadFill;
+      const available = end - pos;
+      if (this.payloadFill === 0 && available >= missing) {
+        // Fast path: the whole payload is in this chunk; hand out a view of it.
+        const view = chunk.subarray(pos, pos + missing);
+        pos += missing;
+        this.emit(view, onFrame);
+        continue;
+      }
+      const take = Math.min(missing, available);
+      this.payload ??= new Uint8Array(this.length);
+      this.payload.set(chunk.subarray(pos, pos + take), this.payloadFill);
+      this.payloadFill += take;
+      pos += take;
+      if (this.payloadFill === this.length) {
+        const payload = this.payload;
+        this.payload = null;
+        this.payloadFill = 0;
+        this.emit(payload, onFrame);
+      }
+    }
+  }
+
+  private checkType(type: number): void {
+    if (!isFrameType(type)) {
+      throw new ProtocolError(`unknown frame type 0x${type.toString(16).padStart(2, "0")}`);
+    }
+    const first = this.firstFrame;
+    if (first && !first.includes(type)) {
+      throw new ProtocolError(
+        `${frameTypeName(type)} before HELLO: the first frame must be ${first.map(frameTypeName).join(" or ")}`,
+      );
+    }
+  }
+
+  /** Reads a header from `bytes` at `at` and checks its length against the limits for its type. */
+  private startFrame(bytes: Uint8Array, at: number): void {
+    const type = bytes[at] as FrameType;
+    const id = readU32(bytes, at + 1);
+    const length = readU32(bytes, at + 5);
+    const limit = payloadLimit(type, this.maxMessage);
+    if (length > limit) {
+      throw new ProtocolError(
+        `${frameTypeName(type)} of ${length} bytes exceeds the limit of ${limit} bytes`,
+      );
+    }
+    this.firstFrame = undefined;
+    this.inFrame = true;
+    this.type = type;
+    this.id = id;
+    this.length = length;
+  }
+
+  private emit(payload: Uint8Array, onFrame: (frame: Frame) => void): void {
+    this.inFrame = false;
+    onFrame({ type: this.type, id: this.id, payload });
+  }
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (
+    (((bytes[at] as number) << 24) |
+      ((bytes[at + 1] as number) << 16) |
+      ((bytes[at + 2] as number) << 8) |
+      (bytes[at + 3] as number)) >>>
+    0
+  );
+}
+
+/** The largest payload a frame of `type` may announce. */
+function payloadLimit(type: FrameType, maxMessage: number): number {
+  if (type === FrameType.MSG) return maxMessage;
+  if (type === FrameType.PING || type === FrameType.PONG) return MAX_PING_PAYLOAD;
+  return MAX_CONTROL_PAYLOAD;
+}

@@ -1,0 +1,96 @@
+import { type FrameType, HEADER_SIZE } from "./constants.ts";
+
+export const EMPTY = new Uint8Array(0);
+
+/** Writes a frame header at `offset` of `target`. */
+export function writeHeader(
+  target: Uint8Array,
+  offset: number,
+  type: FrameType,
+  id: number,
+  length: number,
+): void {
+  target[offset] = type;
+  target[offset + 1] = id >>> 24;
+  target[offset + 2] = id >>> 16;
+  target[offset + 3] = id >>> 8;
+  target[offset + 4] = id;
+  target[offset + 5] = length >>> 24;
+  target[offset + 6] = length >>> 16;
+  target[offset + 7] = length >>> 8;
+  target[offset + 8] = length;
+}
+
+/** One frame as one fresh byte array. Convenient for tests and one-off frames; the session uses FrameWriter. */
+export function encodeFrame(type: FrameType, id: number, payload: Uint8Array = EMPTY): Uint8Array {
+  const out = new Uint8Array(HEADER_SIZE + payload.length);
+  writeHeader(out, 0, type, id, payload.length);
+  out.set(payload, HEADER_SIZE);
+  return out;
+}
+
+/** Payloads at least this large are passed on by reference instead of being copied into the shared block. */
+const COPY_LIMIT = 16 * 1024;
+const BLOCK_SIZE = 64 * 1024;
+
+/**
+ * Collects outgoing frames as a few large byte arrays, so that a burst of frames (say, the ACKs for every
+ * MSG in one received chunk) leaves in one socket write rather than one write per frame.
+ *
+ * Small frames are copied into a shared block; a large payload is never copied: its header goes into the
+ * block and the payload itself is queued by reference. `take()` hands out views of the block that are never
+ * written again, so the transport may hold them as long as it needs to.
+ */
+export class FrameWriter {
+  private block = new Uint8Array(BLOCK_SIZE);
+  private start = 0; // first byte of the block not yet taken
+  private end = 0; // first free byte of the block
+  private chunks: Uint8Array[] = [];
+  private queued = 0;
+
+  /** Bytes written and not yet taken. */
+  get pendingBytes(): number {
+    return this.queued + (this.end - this.start);
+  }
+
+  frame(type: FrameType, id: number, payload: Uint8Array = EMPTY): void {
+    const large = payload.length >= COPY_LIMIT;
+    this.reserve(large ? HEADER_SIZE : HEADER_SIZE + payload.length);
+    writeHeader(this.block, this.end, type, id, payload.length);
+    this.end += HEADER_SIZE;
+    if (large) {
+      this.cut();
+      this.chunks.push(payload);
+      this.queued += payload.length;
+    } else {
+      this.block.set(payload, this.end);
+      this.end += payload.length;
+    }
+  }
+
+  /** Everything written since the last call, in order; empty when there is nothing. */
+  take(): Uint8Array[] {
+    this.cut();
+    const out = this.chunks;
+    this.chunks = [];
+    this.queued = 0;
+    return out;
+  }
+
+  /** Moves the untaken part of the block onto the chunk list. */
+  private cut(): void {
+    if (this.end > this.start) {
+      this.chunks.push(this.block.subarray(this.start, this.end));
+      this.queued += this.end - this.start;
+      this.start = this.end;
+    }
+  }
+
+  private reserve(bytes: number): void {
+    if (this.end + bytes <= this.block.length) return;
+    this.cut();
+    this.block = new Uint8Array(Math.max(BLOCK_SIZE, bytes));
+    this.start = 0;
+    this.end = 0;
+  }
+}

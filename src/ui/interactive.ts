@@ -1,0 +1,182 @@
+import { networkInterfaces } from "node:os";
+import { createColors } from "picocolors";
+import type { ChatLink, ChatView, DeliveryEvent, SessionEnd } from "../core/chat.ts";
+import type { Role } from "../core/session.ts";
+import { COMMAND_HELP, parseInput } from "./commands.ts";
+import { describeEnd, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
+import { sanitize } from "./sanitize.ts";
+import { type LineMark, TerminalScreen } from "./terminal-screen.ts";
+
+/** Incoming messages longer than this are shown cut, with their full size. */
+const DISPLAY_LIMIT = 4096;
+/** Sent lines remembered for an in-place ✓; older ones get their ✓ on a line of their own. */
+const MARKS_KEPT = 256;
+
+export interface InteractiveOptions {
+  role: Role;
+  color: boolean;
+  /** The user asked to leave (Ctrl-C, Ctrl-D, /quit). */
+  quit: () => void;
+}
+
+/**
+ * The terminal front end: a line editor at the bottom, the conversation above it. Your lines stay where the
+ * editor left them and get `✓ 0.42 ms` appended when the peer acknowledges them; the peer's lines are printed
+ * above what you are typing, escaped so that nothing in them can drive the terminal.
+ */
+export class InteractiveView implements ChatView {
+  private readonly c: ReturnType<typeof createColors>;
+  private readonly screen: TerminalScreen;
+  private link: ChatLink | null = null;
+  private readonly marks = new Map<number, LineMark>();
+  private readonly peerName: string;
+
+  constructor(private readonly options: InteractiveOptions) {
+    this.c = createColors(options.color);
+    this.peerName = options.role === "server" ? "client" : "server";
+    this.screen = new TerminalScreen(this.c.bold(this.c.cyan("you › ")), {
+      line: (text) => this.onLine(text),
+      quit: () => options.quit(),
+    });
+  }
+
+  // ---- ChatView ----
+
+  listening(host: string, port: number): void {
+    const where = host === "::" || host === "0.0.0.0" ? "all interfaces" : host;
+    const lines = [this.c.bold(`121chat server · listening on port ${port} (${where})`)];
+    const addresses = host === "::" || host === "0.0.0.0" ? localAddresses() : [];
+    if (addresses.length > 0) {
+      lines.push(
+        this.c.dim(
+          `  others can dial: ${addresses.map((a) => `121chat client ${a}:${port}`).join("  or  ")}`,
+        ),
+      );
+    }
+    lines.push(this.c.dim("waiting for a client… (Ctrl-C to stop)"));
+    this.screen.print(...lines);
+  }
+
+  connected(link: ChatLink): void {
+    this.link = link;
+    this.marks.clear();
+    this.screen.print(
+      `${this.c.green("●")} connected to ${this.c.bold(link.peer)}` +
+        this.c.dim(" — type a message and press Enter; /help for commands"),
+    );
+  }
+
+  delivered(_link: ChatLink, events: DeliveryEvent[]): void {
+    for (const event of events) {
+      if (event.type === "message") this.showMessage(event.payload);
+      else this.showAck(event.id, event.rttMs);
+    }
+  }
+
+  ended(link: ChatLink, end: SessionEnd): void {
+    if (link !== this.link) return;
+    this.link = null;
+    const ok = end.kind === "bye" || end.kind === "peer-bye";
+    const lines = [
+      `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,
+      this.c.dim(`  ${formatStats(end.stats)}`),
+      ...formatUnacked(end.unacked).map((line) => this.c.yellow(`  ${line}`)),
+    ];
+    if (this.options.role === "server") lines.push(this.c.dim("waiting for the next client…"));
+    this.screen.print(...lines);
+  }
+
+  drained(): void {}
+
+  notice(text: string): void {
+    this.screen.print(this.c.dim(text));
+  }
+
+  /** Reports a failure that ends the program. */
+  error(message: string): void {
+    this.screen.print(this.c.red(`error: ${message}`));
+  }
+
+  start(): void {
+    this.screen.prompt();
+  }
+
+  close(): void {
+    this.screen.close();
+  }
+
+  // ---- input ----
+
+  private onLine(text: string): void {
+    const input = parseInput(text);
+    switch (input.kind) {
+      case "empty":
+        this.screen.prompt();
+        return;
+      case "help":
+        this.screen.print(...COMMAND_HELP.map((line) => this.c.dim(`  ${line}`)));
+        return;
+      case "stats":
+        this.screen.print(this.c.dim(this.link ? formatStats(this.link.stats()) : "no session right now"));
+        return;
+      case "quit":
+        this.options.quit();
+        return;
+      case "unknown":
+        this.screen.print(
+          this.c.yellow(`unknown command ${input.command}; /help lists them (//text sends '/text')`),
+        );
+        return;
+      case "message":
+        this.sendText(text, input.text);
+    }
+  }
+
+  private sendText(typed: string, text: string): void {
+    const link = this.link;
+    if (!link) {
+      this.screen.print(this.c.yellow(`no ${this.peerName} is connected: not sent`));
+      return;
+    }
+    const mark = this.screen.markOfEnteredLine(typed);
+    const result = link.send(new TextEncoder().encode(text));
+    if (!result.ok) {
+      this.screen.print(this.c.red(`not sent: ${result.error}`));
+      return;
+    }
+    this.marks.set(result.id, mark);
+    if (this.marks.size > MARKS_KEPT) this.marks.delete(this.marks.keys().next().value as number);
+    this.screen.prompt();
+  }
+
+  // ---- output ----
+
+  private showMessage(payload: Uint8Array): void {
+    const shown = payload.length > DISPLAY_LIMIT ? payload.subarray(0, DISPLAY_LIMIT) : payload;
+    let text = "";
+    for (const segment of sanitize(shown)) {
+      text += segment.escape ? this.c.inverse(segment.text) : segment.text;
+    }
+    if (shown !== payload) text += this.c.dim(` … (${formatBytes(payload.length)} in all, cut for display)`);
+    this.screen.print(`${this.c.bold(this.c.magenta(`${this.peerName} › `))}${text}`);
+  }
+
+  private showAck(id: number, rttMs: number): void {
+    const note = this.c.green(`✓ ${formatMs(rttMs)}`);
+    const mark = this.marks.get(id);
+    this.marks.delete(id);
+    if (mark && this.screen.annotate(mark, `  ${note}`)) return;
+    this.screen.print(this.c.dim(`  #${id} `) + note);
+  }
+}
+
+/** This machine's non-loopback addresses, for the "others can dial" hint. */
+function localAddresses(): string[] {
+  const found: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const address of list ?? []) {
+      if (!address.internal && address.family === "IPv4") found.push(address.address);
+    }
+  }
+  return found.slice(0, 3);
+}

@@ -1,0 +1,63 @@
+import { cancel, intro, isCancel, select, text } from "@clack/prompts";
+import type { Config, Mode } from "../cli/args.ts";
+import { parsePort, parseTarget } from "../cli/target.ts";
+import { DEFAULT_PORT } from "../protocol/constants.ts";
+
+/** Runs `check`, turning its exception into the message clack shows under the input. */
+function validator(check: (value: string) => unknown) {
+  return (value: string | undefined): string | undefined => {
+    try {
+      check(value ?? "");
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+}
+
+/**
+ * Asks for whatever the command line and environment left open: the mode, then the port (server) or the
+ * host (client). Only called when stdin and stdout are terminals. Returns null when the user cancels.
+ * This module is imported only when a prompt is needed, so other paths never load the prompt library.
+ */
+export async function askMissing(config: Config): Promise<Config | null> {
+  intro("121chat");
+  let mode: Mode | undefined = config.mode;
+  if (mode === undefined) {
+    const chosen = await select<Mode>({
+      message: "Start as",
+      options: [
+        { value: "server", label: "Server", hint: "wait for someone to connect" },
+        { value: "client", label: "Client", hint: "connect to a server" },
+      ],
+    });
+    if (isCancel(chosen)) return cancelled();
+    mode = chosen;
+  }
+
+  if (mode === "server") {
+    if (config.port !== undefined) return { ...config, mode };
+    const answer = await text({
+      message: "Port to listen on",
+      placeholder: String(DEFAULT_PORT),
+      defaultValue: String(DEFAULT_PORT),
+      validate: validator((value) => value === "" || parsePort(value, "port", true)),
+    });
+    if (isCancel(answer)) return cancelled();
+    return { ...config, mode, port: answer === "" ? DEFAULT_PORT : parsePort(answer, "port", true) };
+  }
+
+  const answer = await text({
+    message: "Server to connect to (HOST or HOST:PORT)",
+    placeholder: `127.0.0.1:${config.port ?? DEFAULT_PORT}`,
+    validate: validator((value) => parseTarget(value)),
+  });
+  if (isCancel(answer)) return cancelled();
+  const target = parseTarget(answer);
+  return { ...config, mode, host: target.host, port: target.port ?? config.port };
+}
+
+function cancelled(): null {
+  cancel("Cancelled.");
+  return null;
+}

@@ -1,0 +1,182 @@
+import type { ChatLink, ChatView, DeliveryEvent, SessionEnd } from "../core/chat.ts";
+import type { Role } from "../core/session.ts";
+import { type InputLine, LineSplitter } from "./line-splitter.ts";
+import { OutputBatch } from "./output-batch.ts";
+import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
+
+/** Input stops being read while more than this is queued for the socket. */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+export interface ScriptViewOptions {
+  role: Role;
+  format: ScriptFormat;
+  /** At the end of a client's input: how long to wait for outstanding ACKs before saying goodbye. */
+  ackWaitMs?: number;
+}
+
+/**
+ * The front end for scripts (pipe mode and JSON mode): stdin lines become messages, and what happens is
+ * written out by the chosen format. Input is read only while a session can take it, so a server started
+ * with piped input holds its lines until a client arrives, and a slow peer slows the reading down.
+ */
+export class ScriptView implements ChatView {
+  private link: ChatLink | null = null;
+  /** Client only: the one session is over, no link will come. */
+  private over = false;
+  private wakers: (() => void)[] = [];
+  private readonly out: ScriptStreams;
+  private readonly format: ScriptFormat;
+  private readonly peerName: string;
+
+  constructor(private readonly options: ScriptViewOptions) {
+    this.format = options.format;
+    this.peerName = options.role === "server" ? "client" : "server";
+    this.out = { stdout: new OutputBatch(process.stdout), stderr: new OutputBatch(process.stderr) };
+  }
+
+  // ---- ChatView ----
+
+  listening(host: string, port: number): void {
+    this.format.listening(this.out, host, port);
+    this.flush();
+  }
+
+  connected(link: ChatLink): void {
+    this.link = link;
+    this.format.connected(this.out, link.peer);
+    this.flush();
+    this.wake();
+  }
+
+  delivered(link: ChatLink, events: DeliveryEvent[]): void {
+    for (const event of events) {
+      if (event.type === "message") this.format.message(this.out, event.id, event.payload);
+      else this.format.ack(this.out, event.id, event.rttMs);
+    }
+    this.flush();
+    if (this.out.stdout.congested) {
+      // Our reader is slower than the peer: stop taking its bytes until stdout catches up.
+      link.pauseReading();
+      void this.out.stdout.drained().then(() => link.resumeReading());
+    }
+    if (link.unackedCount === 0) this.wake();
+  }
+
+  ended(link: ChatLink, end: SessionEnd): void {
+    if (link !== this.link) return;
+    this.link = null;
+    if (this.options.role === "client") this.over = true;
+    if (end.kind === "protocol-error" || end.kind === "peer-error" || end.kind === "busy") {
+      this.format.error(this.out, end.reason);
+    }
+    this.format.disconnected(this.out, end, this.peerName);
+    this.flush();
+    this.wake();
+  }
+
+  drained(): void {
+    this.wake();
+  }
+
+  notice(text: string): void {
+    this.format.notice(this.out, text);
+    this.out.stderr.flush();
+  }
+
+  /** Reports a failure that ends the program (a connection that could not be made, say). */
+  error(message: string): void {
+    this.format.error(this.out, message);
+    this.flush();
+  }
+
+  // ---- input ----
+
+  /**
+   * Sends every line of `input` as a message. A client then waits (bounded) for the outstanding ACKs and
+   * says goodbye; a server simply stops reading and keeps serving.
+   */
+  async pumpInput(input: AsyncIterable<Uint8Array>): Promise<void> {
+    const splitter = new LineSplitter(Number.POSITIVE_INFINITY);
+    for await (const chunk of input) {
+      const first = await this.ready();
+      if (!first) return;
+      splitter.limit = first.peerMaxMessage;
+      for (const line of splitter.push(chunk)) {
+        if (!(await this.sendLine(line))) return;
+      }
+      this.out.stdout.flush();
+    }
+    const last = splitter.end();
+    if (last && !(await this.sendLine(last))) return;
+    this.out.stdout.flush();
+    if (this.options.role === "client") await this.finish();
+  }
+
+  /** Sends one line; false when there will never be a session to send it on. */
+  private async sendLine(line: InputLine): Promise<boolean> {
+    for (;;) {
+      const link = await this.ready();
+      if (!link) return false;
+      if (line.tooLong !== undefined) {
+        this.format.error(
+          this.out,
+          `line of ${line.tooLong} bytes not sent: the ${this.peerName} accepts at most ${link.peerMaxMessage} bytes`,
+        );
+        this.flush();
+        return true;
+      }
+      const result = link.send(line.bytes);
+      if (result.ok) {
+        this.format.sent(this.out, result.id, line.bytes.length);
+        return true;
+      }
+      if (link === this.link && link.peerMaxMessage < line.bytes.length) {
+        this.format.error(this.out, `line not sent: ${result.error}`);
+        this.flush();
+        return true;
+      }
+      // The session ended between our check and the send: wait for the next one (server) or stop (client).
+      if (link === this.link) this.link = null;
+    }
+  }
+
+  /** The live link once it can take more input, or null when none will come. */
+  private async ready(): Promise<ChatLink | null> {
+    for (;;) {
+      if (this.over) return null;
+      const link = this.link;
+      if (link && link.bufferedBytes <= HIGH_WATER) return link;
+      this.flush();
+      await new Promise<void>((resolve) => this.wakers.push(resolve));
+    }
+  }
+
+  /** End of a client's input: wait for the ACKs (bounded), then say goodbye. */
+  private async finish(): Promise<void> {
+    const deadline = performance.now() + (this.options.ackWaitMs ?? 5000);
+    for (;;) {
+      const link = this.link;
+      if (!link) return;
+      if (link.unackedCount === 0) break;
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wakers.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.link?.close("end of input");
+  }
+
+  private wake(): void {
+    for (const wake of this.wakers.splice(0)) wake();
+  }
+
+  private flush(): void {
+    this.out.stdout.flush();
+    this.out.stderr.flush();
+  }
+}
