@@ -63,10 +63,10 @@ export async function connectClient(options: ClientOptions, view: ChatView): Pro
         connection = new Connection(socket as Socket<unknown>, session, owner);
         socket.data = { connection };
       },
-      data: (socket, chunk) => socket.data.connection?.onData(chunk),
-      drain: (socket) => socket.data.connection?.onDrain(),
-      close: (socket, error) => socket.data.connection?.onClose(error),
-      error: (socket, error) => socket.data.connection?.onClose(error),
+      data: (socket, chunk) => socket.data?.connection?.onData(chunk),
+      drain: (socket) => socket.data?.connection?.onDrain(),
+      close: (socket, error) => socket.data?.connection?.onClose(error),
+      error: (socket, error) => socket.data?.connection?.onClose(error),
     },
   });
 

@@ -74,10 +74,10 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
       connection = new Connection(socket, session, owner);
       socket.data = { connection };
     },
-    data: (socket: Socket<SocketData>, chunk: Uint8Array) => socket.data.connection?.onData(chunk),
-    drain: (socket: Socket<SocketData>) => socket.data.connection?.onDrain(),
-    close: (socket: Socket<SocketData>, error?: Error) => socket.data.connection?.onClose(error),
-    error: (socket: Socket<SocketData>, error: Error) => socket.data.connection?.onClose(error),
+    data: (socket: Socket<SocketData>, chunk: Uint8Array) => socket.data?.connection?.onData(chunk),
+    drain: (socket: Socket<SocketData>) => socket.data?.connection?.onDrain(),
+    close: (socket: Socket<SocketData>, error?: Error) => socket.data?.connection?.onClose(error),
+    error: (socket: Socket<SocketData>, error: Error) => socket.data?.connection?.onClose(error),
   };
 
   const listener = listen(options, handlers);

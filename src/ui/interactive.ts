@@ -74,8 +74,7 @@ export class InteractiveView implements ChatView {
   }
 
   ended(link: ChatLink, end: SessionEnd): void {
-    if (link !== this.link) return;
-    this.link = null;
+    if (link === this.link) this.link = null;
     const ok = end.kind === "bye" || end.kind === "peer-bye";
     const lines = [
       `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,

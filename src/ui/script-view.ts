@@ -63,8 +63,7 @@ export class ScriptView implements ChatView {
   }
 
   ended(link: ChatLink, end: SessionEnd): void {
-    if (link !== this.link) return;
-    this.link = null;
+    if (link === this.link) this.link = null;
     if (this.options.role === "client") this.over = true;
     if (end.kind === "protocol-error" || end.kind === "peer-error" || end.kind === "busy") {
       this.format.error(this.out, end.reason);
