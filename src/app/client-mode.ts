@@ -14,7 +14,7 @@ export async function runClientMode(config: Config): Promise<number> {
     quitWhileConnecting = () => resolve(null);
   });
   const quit = () => {
-    if (client) client.link.close("the user left");
+    if (client) client.link.close();
     else quitWhileConnecting();
   };
 

@@ -23,17 +23,18 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** The `/stats` line, also printed when a session ends. */
-export function formatStats(stats: StatsSnapshot): string {
+/** The `/stats` lines, also printed when a session ends: the counts, then the round-trip times. */
+export function formatStats(stats: StatsSnapshot): string[] {
   const counts =
-    `sent ${stats.sent} (${formatBytes(stats.sentBytes)}), acknowledged ${stats.acked}, ` +
-    `received ${stats.received} (${formatBytes(stats.receivedBytes)})`;
+    `sent ${stats.sent} (${formatBytes(stats.sentBytes)}) · acknowledged ${stats.acked}` +
+    `${stats.unacked > 0 ? ` · awaiting ${stats.unacked}` : ""} · received ${stats.received} (${formatBytes(stats.receivedBytes)})`;
   const rtt = stats.rtt;
-  if (!rtt) return `${counts}; no round trips yet`;
-  return (
-    `${counts}; round trip min ${formatMs(rtt.minMs)}, median ${formatMs(rtt.medianMs)}, ` +
-    `p99 ${formatMs(rtt.p99Ms)}, max ${formatMs(rtt.maxMs)}`
-  );
+  if (!rtt) return [counts, "round trip: no acknowledgements yet"];
+  return [
+    counts,
+    `round trip: min ${formatMs(rtt.minMs)} · median ${formatMs(rtt.medianMs)} · ` +
+      `p99 ${formatMs(rtt.p99Ms)} · max ${formatMs(rtt.maxMs)}`,
+  ];
 }
 
 /** A short, terminal-safe preview of a message. */

@@ -78,10 +78,15 @@ export class InteractiveView implements ChatView {
     const ok = end.kind === "bye" || end.kind === "peer-bye";
     const lines = [
       `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,
-      this.c.dim(`  ${formatStats(end.stats)}`),
+      ...formatStats(end.stats).map((line) => this.c.dim(`  ${line}`)),
       ...formatUnacked(end.unacked).map((line) => this.c.yellow(`  ${line}`)),
     ];
-    if (this.options.role === "server") lines.push(this.c.dim("waiting for the next client…"));
+    if (this.options.role === "server") {
+      lines.push(this.c.dim("waiting for the next client…"));
+    } else {
+      // The client's program ends with its session: no prompt after the summary.
+      this.screen.close();
+    }
     this.screen.print(...lines);
   }
 
@@ -116,7 +121,11 @@ export class InteractiveView implements ChatView {
         this.screen.print(...COMMAND_HELP.map((line) => this.c.dim(`  ${line}`)));
         return;
       case "stats":
-        this.screen.print(this.c.dim(this.link ? formatStats(this.link.stats()) : "no session right now"));
+        this.screen.print(
+          ...(this.link ? formatStats(this.link.stats()) : ["no session right now"]).map((line) =>
+            this.c.dim(line),
+          ),
+        );
         return;
       case "quit":
         this.options.quit();

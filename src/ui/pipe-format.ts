@@ -17,7 +17,7 @@ export const pipeFormat: ScriptFormat = {
   },
   disconnected(out, end, peerName) {
     status(out, `disconnected: ${describeEnd(end, peerName)}`);
-    status(out, formatStats(end.stats));
+    for (const line of formatStats(end.stats)) status(out, line);
     for (const line of formatUnacked(end.unacked)) status(out, line);
   },
   error: (out, message) => status(out, `error: ${message}`),

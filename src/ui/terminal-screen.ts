@@ -108,9 +108,11 @@ export class TerminalScreen {
     return true;
   }
 
+  /** Ends line editing: the prompt and any half-typed input are cleared; later prints are plain lines. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.tty) this.clearInput();
     this.rl.close();
   }
 
