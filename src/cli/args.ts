@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_MESSAGE, MAX_U32 } from "../protocol/constants.ts";
 import { parseSize } from "./size.ts";
-import { parsePort, parseTarget } from "./target.ts";
+import { parsePort, parseTarget, type Target } from "./target.ts";
 import { UsageError } from "./usage-error.ts";
 
 export type Mode = "server" | "client";
@@ -13,6 +13,11 @@ export interface Config {
   host?: string;
   /** undefined: the default (server) or the one in HOST:PORT (client), else 7121. */
   port?: number;
+  /**
+   * IP_ADDR when no mode is given yet: the client's target should the user pick "client" at the prompt
+   * (the environment wins over prompts), and nothing at all should they pick "server".
+   */
+  envTarget?: Target;
   maxMessage: number;
   json: boolean;
   color: boolean;
@@ -50,16 +55,21 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 
   let host: string | undefined;
   let port: number | undefined;
+  let envTarget: Target | undefined;
   if (mode === "server") {
     if (targetArg !== undefined)
       throw new UsageError(`unexpected argument '${targetArg}' (the server takes --host and --port)`);
-    if (values.host !== undefined) host = parseTarget(values.host, "--host").host;
+    if (values.host !== undefined) host = parseBindHost(values.host);
   } else if (values.host !== undefined) {
     throw new UsageError(
       "--host is the server's bind address; a client names its host as 'client HOST[:PORT]'",
     );
   } else {
-    const text = targetArg ?? nonEmpty(env.IP_ADDR);
+    // IP_ADDR is the client's target: without a mode the prompt may still pick "server", which must not
+    // take it for its bind address and port.
+    const fromEnv = nonEmpty(env.IP_ADDR);
+    if (mode === undefined && fromEnv !== undefined) envTarget = parseTarget(fromEnv, "IP_ADDR");
+    const text = targetArg ?? (mode === "client" ? fromEnv : undefined);
     if (text !== undefined) {
       const target = parseTarget(text, targetArg !== undefined ? "host" : "IP_ADDR");
       host = target.host;
@@ -83,6 +93,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       mode,
       host,
       port,
+      envTarget,
       maxMessage:
         values["max-message-size"] === undefined
           ? DEFAULT_MAX_MESSAGE
@@ -103,9 +114,20 @@ function readArgs(argv: string[]) {
     const unknown = /Unknown option '([^']+)'/.exec(message);
     if (unknown) throw new UsageError(`unknown option '${unknown[1]}'`);
     const missing = /Option '([^']+)' argument missing/.exec(message);
-    if (missing) throw new UsageError(`option '${missing[1]?.replace(/^-\w, /, "")}' needs a value`);
+    // "-p, --port <value>" -> "--port"
+    const option = missing?.[1]?.replace(/^-\w, /, "").replace(/ <value>$/, "");
+    if (option) throw new UsageError(`option '${option}' needs a value`);
     throw new UsageError(message.split("\n")[0] ?? message);
   }
+}
+
+/** The server's --host: an address or name, IPv6 with or without brackets, and no port (that is --port). */
+function parseBindHost(text: string): string {
+  const target = parseTarget(text, "--host");
+  if (target.port !== undefined) {
+    throw new UsageError(`--host: '${text}' has a port; give the address alone and the port with --port`);
+  }
+  return target.host;
 }
 
 function parseMode(arg: string | undefined, envMode: string | undefined): Mode | undefined {

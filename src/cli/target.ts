@@ -18,10 +18,11 @@ export function parsePort(text: string, what: string, allowZero = false): number
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 
-/** Checks an address or host name and returns it without IPv6 brackets. */
+/** Checks an address or host name and returns it without IPv6 brackets (brackets hold only IPv6). */
 export function parseHost(text: string, what: string): string {
-  const host = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
-  if (isIP(host) || HOSTNAME.test(host)) return host;
+  const bracketed = text.startsWith("[") && text.endsWith("]");
+  const host = bracketed ? text.slice(1, -1) : text;
+  if (bracketed ? isIP(host) === 6 : isIP(host) || HOSTNAME.test(host)) return host;
   throw new UsageError(`${what}: '${text}' is not an IP address or host name`);
 }
 

@@ -5,8 +5,9 @@ import { sanitizeToString } from "./sanitize.ts";
 
 /** A round-trip time for people: `0.42 ms`, `12.3 ms`, `1530 ms`. */
 export function formatMs(ms: number): string {
-  if (ms < 10) return `${ms.toFixed(2)} ms`;
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  // Decided on the rounded value, so that 9.999 shows as `10.0 ms`, not `10.00 ms`.
+  if (Number(ms.toFixed(2)) < 10) return `${ms.toFixed(2)} ms`;
+  if (Number(ms.toFixed(1)) < 100) return `${ms.toFixed(1)} ms`;
   return `${Math.round(ms)} ms`;
 }
 
@@ -16,7 +17,8 @@ export function formatBytes(bytes: number): string {
   const units = ["KiB", "MiB", "GiB"];
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  // Compared after rounding, so that 1048575 bytes show as `1.0 MiB`, not `1024.0 KiB`.
+  while (Number(value.toFixed(1)) >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit++;
   }
@@ -37,11 +39,13 @@ export function formatStats(stats: StatsSnapshot): string[] {
   ];
 }
 
-/** A short, terminal-safe preview of a message. */
+/** A short, terminal-safe preview of a message: at most `max` characters, `…` where it was cut. */
 export function preview(payload: Uint8Array, max = 40): string {
-  const text = sanitizeToString(payload.subarray(0, max * 4));
+  // A character takes at most 4 bytes, so these bytes are enough for `max` characters.
+  const cutBytes = payload.length > max * 4;
+  const text = sanitizeToString(cutBytes ? payload.subarray(0, max * 4) : payload);
   const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text;
+  return chars.length > max || cutBytes ? `${chars.slice(0, max - 1).join("")}…` : text;
 }
 
 /** One line per message the peer never acknowledged. */
@@ -55,28 +59,32 @@ export function formatUnacked(unacked: PendingMessage[]): string[] {
   return lines;
 }
 
+/** Longest reason shown, in characters: a peer may send up to 64 KiB of it. */
+const REASON_LIMIT = 200;
+
 /** Why the session ended, as one sentence from this side's point of view. */
 export function describeEnd(end: SessionEnd, peerName: string): string {
-  // The reason may come from the peer: keep it terminal-safe.
-  const why = end.reason ? sanitizeToString(new TextEncoder().encode(end.reason)) : "";
+  // The reason may come from the peer: keep it terminal-safe and short.
+  const why = end.reason ? preview(new TextEncoder().encode(end.reason), REASON_LIMIT) : "";
+  const because = (sentence: string) => (why ? `${sentence}: ${why}` : sentence);
+  const aside = (sentence: string) => (why ? `${sentence} (${why})` : sentence);
   switch (end.kind) {
     case "bye":
       return "you left the chat";
     case "peer-bye":
-      return why && why !== "closed"
-        ? `the ${peerName} left the chat (${why})`
-        : `the ${peerName} left the chat`;
+      return why === "closed" ? `the ${peerName} left the chat` : aside(`the ${peerName} left the chat`);
     case "busy":
-      return `the server is busy: ${why}`;
+      // The usual reason already says so ("the server is busy with another client"): don't say it twice.
+      return why.toLowerCase().startsWith("the server is busy") ? why : because("the server is busy");
     case "protocol-error":
-      return `the ${peerName} broke the protocol: ${why}`;
+      return because(`the ${peerName} broke the protocol`);
     case "peer-error":
-      return `the ${peerName} reported a protocol error: ${why}`;
+      return because(`the ${peerName} reported a protocol error`);
     case "handshake-timeout":
-      return `no handshake: ${why}`;
+      return because("no handshake");
     case "timeout":
-      return `the ${peerName} stopped responding (${why})`;
+      return aside(`the ${peerName} stopped responding`);
     case "lost":
-      return `the ${peerName} is gone (${why})`;
+      return aside(`the ${peerName} is gone`);
   }
 }

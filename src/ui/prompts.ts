@@ -47,6 +47,10 @@ export async function askMissing(config: Config): Promise<Config | null> {
     return { ...config, mode, port: answer === "" ? DEFAULT_PORT : parsePort(answer, "port", true) };
   }
 
+  if (config.envTarget) {
+    const { host, port } = config.envTarget;
+    return { ...config, mode, host, port: port ?? config.port };
+  }
   const answer = await text({
     message: "Server to connect to (HOST or HOST:PORT)",
     placeholder: `127.0.0.1:${config.port ?? DEFAULT_PORT}`,

@@ -20,6 +20,7 @@ function needsEscape(cp: number): boolean {
   return (
     cp < 0x20 ||
     (cp >= 0x7f && cp <= 0x9f) ||
+    cp === 0x061c ||
     (cp >= 0x200e && cp <= 0x200f) ||
     (cp >= 0x2028 && cp <= 0x202e) ||
     (cp >= 0x2066 && cp <= 0x2069) ||
@@ -27,17 +28,21 @@ function needsEscape(cp: number): boolean {
   );
 }
 
+/**
+ * `\xNN` always stands for one byte (an ASCII control, or a byte that is not UTF-8) and `\u{...}` for a
+ * code point, so a C1 control sent as UTF-8 (C2 85) and a stray byte 0x85 look different.
+ */
 function escapeCodePoint(cp: number): string {
   const named = NAMED[cp];
   if (named) return named;
-  if (cp <= 0xff) return `\\x${cp.toString(16).padStart(2, "0")}`;
+  if (cp < 0x80) return `\\x${cp.toString(16).padStart(2, "0")}`;
   return `\\u{${cp.toString(16)}}`;
 }
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 // Quick test for the common case: valid UTF-8 without anything to escape.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
 
 /** Splits `bytes` into runs of ordinary text and of escapes. */
 export function sanitize(bytes: Uint8Array): Segment[] {

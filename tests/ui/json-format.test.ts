@@ -1,0 +1,175 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import type { SessionEnd } from "../../src/core/chat.ts";
+import type { StatsSnapshot } from "../../src/core/stats.ts";
+import { jsonFormat } from "../../src/ui/json-format.ts";
+import { flush, memoryStreams } from "../helpers/memory-streams.ts";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+const stats: StatsSnapshot = {
+  sent: 2,
+  sentBytes: 10,
+  received: 1,
+  receivedBytes: 5,
+  acked: 1,
+  unacked: 1,
+  rtt: { count: 1, minMs: 0.5, medianMs: 0.5, p99Ms: 0.5, maxMs: 0.5 },
+};
+
+/** Runs `write` against fresh streams; returns stdout split into lines (each must be JSON) and stderr. */
+function run(write: (out: ReturnType<typeof memoryStreams>["out"]) => void) {
+  const streams = memoryStreams();
+  write(streams.out);
+  flush(streams.out);
+  const text = streams.stdout.text;
+  expect(text === "" || text.endsWith("\n")).toBe(true);
+  const lines = text === "" ? [] : text.slice(0, -1).split("\n");
+  return { lines, events: lines.map((line) => JSON.parse(line)), stderr: streams.stderr.text };
+}
+
+/** The one event `write` puts on stdout. */
+function oneEvent(write: Parameters<typeof run>[0]): Record<string, unknown> {
+  const { events } = run(write);
+  expect(events).toHaveLength(1);
+  return events[0];
+}
+
+describe("the JSON events of the contract, exactly", () => {
+  test("listening", () => {
+    expect(oneEvent((out) => jsonFormat.listening(out, "::", 7121))).toEqual({
+      event: "listening",
+      host: "::",
+      port: 7121,
+    });
+  });
+
+  test("connected", () => {
+    expect(oneEvent((out) => jsonFormat.connected(out, "[::1]:51234"))).toEqual({
+      event: "connected",
+      peer: "[::1]:51234",
+    });
+  });
+
+  test("sent", () => {
+    expect(oneEvent((out) => jsonFormat.sent(out, 3, 42))).toEqual({ event: "sent", id: 3, bytes: 42 });
+  });
+
+  test("ack: rtt_ms is a number with sub-millisecond precision", () => {
+    const event = oneEvent((out) => jsonFormat.ack(out, 7, 0.123456789));
+    expect(event).toEqual({ event: "ack", id: 7, rtt_ms: 0.123 });
+    expect(typeof event.rtt_ms).toBe("number");
+    expect(oneEvent((out) => jsonFormat.ack(out, 1, 12)).rtt_ms).toBe(12);
+    expect(oneEvent((out) => jsonFormat.ack(out, 1, 0.0504)).rtt_ms).toBe(0.05);
+  });
+
+  test("message: UTF-8 payloads as text", () => {
+    expect(oneEvent((out) => jsonFormat.message(out, 1, utf8("héllo 😀")))).toEqual({
+      event: "message",
+      id: 1,
+      bytes: 11,
+      text: "héllo 😀",
+    });
+  });
+
+  test("message: an empty payload is an empty text", () => {
+    expect(oneEvent((out) => jsonFormat.message(out, 2, new Uint8Array(0)))).toEqual({
+      event: "message",
+      id: 2,
+      bytes: 0,
+      text: "",
+    });
+  });
+
+  test("message: control characters travel as JSON escapes, one event per line", () => {
+    const { lines, events } = run((out) => jsonFormat.message(out, 1, utf8("a\nb\x1b[2J\u2028\u0000")));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain("\x1b");
+    expect(events[0]).toMatchObject({ text: "a\nb\x1b[2J\u2028\u0000", bytes: 11 });
+  });
+
+  test("message: bytes that are not UTF-8 come as base64 instead of text", () => {
+    const payload = new Uint8Array([0xff, 0x00, 0xc3, 0x28, 0x80]);
+    const event = oneEvent((out) => jsonFormat.message(out, 4, payload));
+    expect(event).toEqual({ event: "message", id: 4, bytes: 5, base64: "/wDDKIA=" });
+    expect("text" in event).toBe(false);
+  });
+
+  test("message: a leading BOM is kept in the text (the bytes are not altered)", () => {
+    const event = oneEvent((out) => jsonFormat.message(out, 1, new Uint8Array([0xef, 0xbb, 0xbf, 0x41])));
+    expect(event.text).toBe("\ufeffA");
+  });
+
+  test("disconnected, with the reason; a hostile reason arrives escaped", () => {
+    const end: SessionEnd = { kind: "peer-bye", reason: "bye \x1b[2J", stats, unacked: [] };
+    const event = oneEvent((out) => jsonFormat.disconnected(out, end, "server"));
+    expect(event.event).toBe("disconnected");
+    expect(event.reason).toBe("the server left the chat (bye \\e[2J)");
+  });
+
+  test("disconnected: unacknowledged messages are listed on stderr, stdout stays JSON", () => {
+    const end: SessionEnd = {
+      kind: "lost",
+      reason: "connection closed by peer",
+      stats,
+      unacked: [{ id: 2, sentAt: 0, payload: utf8("lost one") }],
+    };
+    const { events, stderr } = run((out) => jsonFormat.disconnected(out, end, "server"));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      event: "disconnected",
+      reason: "the server is gone (connection closed by peer)",
+    });
+    expect(stderr).toContain("1 message was never acknowledged");
+    expect(stderr).toContain("#2");
+  });
+
+  test("error", () => {
+    expect(oneEvent((out) => jsonFormat.error(out, "connection refused"))).toEqual({
+      event: "error",
+      message: "connection refused",
+    });
+  });
+
+  test("notices go to stderr only", () => {
+    const { lines, stderr } = run((out) => jsonFormat.notice(out, "waiting for a client"));
+    expect(lines).toEqual([]);
+    expect(stderr).toBe("121chat: waiting for a client\n");
+  });
+});
+
+test("a burst of events is one JSON object per line, in order", () => {
+  const { events } = run((out) => {
+    jsonFormat.connected(out, "127.0.0.1:5000");
+    for (let id = 1; id <= 50; id++) jsonFormat.sent(out, id, id);
+    for (let id = 1; id <= 50; id++) jsonFormat.ack(out, id, id / 7);
+  });
+  expect(events).toHaveLength(101);
+  expect(events.map((e) => e.event)).toEqual([
+    "connected",
+    ...Array(50).fill("sent"),
+    ...Array(50).fill("ack"),
+  ]);
+  expect(events[100]).toEqual({ event: "ack", id: 50, rtt_ms: 7.143 });
+});
+
+test("property: any payload is one line whose text or base64 gives back the exact bytes", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.string({ unit: "binary", maxLength: 32 }).map((s) => utf8(s)),
+      ),
+      (payload) => {
+        const { lines, events } = run((out) => jsonFormat.message(out, 9, payload));
+        expect(lines).toHaveLength(1);
+        const event = events[0];
+        expect(event.bytes).toBe(payload.length);
+        const back =
+          event.text !== undefined ? utf8(event.text) : new Uint8Array(Buffer.from(event.base64, "base64"));
+        expect(back).toEqual(payload);
+      },
+    ),
+    { seed: 7121, numRuns: 1000 },
+  );
+});

@@ -1,0 +1,57 @@
+import { expect, test } from "bun:test";
+import type { SessionEnd } from "../../src/core/chat.ts";
+import { pipeFormat } from "../../src/ui/pipe-format.ts";
+import { flush, memoryStreams } from "../helpers/memory-streams.ts";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+function run(write: (out: ReturnType<typeof memoryStreams>["out"]) => void) {
+  const streams = memoryStreams();
+  write(streams.out);
+  flush(streams.out);
+  return { stdout: streams.stdout.bytes, stderr: streams.stderr.text };
+}
+
+test("received messages go to stdout raw, each followed by \\n, nothing else there", () => {
+  const binary = new Uint8Array([0xff, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0x80]);
+  const { stdout, stderr } = run((out) => {
+    pipeFormat.connected(out, "127.0.0.1:5000");
+    pipeFormat.message(out, 1, utf8("hello"));
+    pipeFormat.message(out, 2, new Uint8Array(0));
+    pipeFormat.message(out, 3, binary);
+    pipeFormat.sent(out, 1, 5);
+    pipeFormat.ack(out, 1, 0.4);
+  });
+  expect([...stdout]).toEqual([...utf8("hello\n"), 0x0a, ...binary, 0x0a]);
+  expect(stderr).toBe("121chat: connected to 127.0.0.1:5000\n");
+});
+
+test("status lines on stderr; an IPv6 listening address in brackets", () => {
+  expect(run((out) => pipeFormat.listening(out, "::", 7121)).stderr).toBe(
+    "121chat: listening on [::]:7121\n",
+  );
+  expect(run((out) => pipeFormat.listening(out, "127.0.0.1", 0)).stderr).toBe(
+    "121chat: listening on 127.0.0.1:0\n",
+  );
+  expect(run((out) => pipeFormat.error(out, "refused")).stderr).toBe("121chat: error: refused\n");
+  expect(run((out) => pipeFormat.notice(out, "busy")).stderr).toBe("121chat: busy\n");
+});
+
+test("disconnected: reason, stats and unacknowledged messages on stderr, escaped", () => {
+  const end: SessionEnd = {
+    kind: "peer-bye",
+    reason: "\x1b[2J",
+    stats: { sent: 1, sentBytes: 3, received: 0, receivedBytes: 0, acked: 0, unacked: 1, rtt: null },
+    unacked: [{ id: 1, sentAt: 0, payload: utf8("abc") }],
+  };
+  const { stdout, stderr } = run((out) => pipeFormat.disconnected(out, end, "server"));
+  expect(stdout.length).toBe(0);
+  expect(stderr.split("\n")).toEqual([
+    "121chat: disconnected: the server left the chat (\\e[2J)",
+    "121chat: sent 1 (3 B) · acknowledged 0 · awaiting 1 · received 0 (0 B)",
+    "121chat: round trip: no acknowledgements yet",
+    "121chat: 1 message was never acknowledged:",
+    "121chat:   #1 (3 B) abc",
+    "",
+  ]);
+});
