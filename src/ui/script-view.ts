@@ -152,6 +152,8 @@ export class ScriptView implements ChatView {
 
   /** End of a client's input: wait for the ACKs (bounded), then say goodbye. */
   private async finish(): Promise<void> {
+    // Input can end before the connection is made (an empty pipe): wait for it, so the goodbye is still said.
+    if (!(await this.ready())) return;
     const deadline = performance.now() + (this.options.ackWaitMs ?? 5000);
     for (;;) {
       const link = this.link;

@@ -61,6 +61,11 @@ export function cleanEnv(): Record<string, string> {
 
 export type JsonEvent = { event: string } & Record<string, unknown>;
 
+export interface SpawnOptions {
+  /** Words put before the program's command, e.g. `["ip", "netns", "exec", "ns1"]` to run it in a namespace. */
+  wrap?: string[];
+}
+
 /**
  * The program running in --json mode, with its events parsed as they arrive. Every line on stdout must be
  * one JSON object: anything else fails the test that reads it.
@@ -72,8 +77,8 @@ export class JsonProgram {
   private waiters: (() => void)[] = [];
   private readonly done: Promise<void>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.proc = Bun.spawn([...programCommand(), ...args, "--json"], {
+  constructor(args: string[], env: Record<string, string> = {}, options: SpawnOptions = {}) {
+    this.proc = Bun.spawn([...(options.wrap ?? []), ...programCommand(), ...args, "--json"], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
@@ -94,10 +99,16 @@ export class JsonProgram {
   static async server(
     args: string[] = [],
     env: Record<string, string> = {},
+    options: SpawnOptions = {},
   ): Promise<JsonProgram & { port: number }> {
-    const program = new JsonProgram(["server", "--port", "0", ...args], env);
-    const listening = await program.waitFor((e) => e.event === "listening");
-    return Object.assign(program, { port: listening.port as number });
+    const program = new JsonProgram(["server", "--port", "0", ...args], env, options);
+    try {
+      const listening = await program.waitFor((e) => e.event === "listening");
+      return Object.assign(program, { port: listening.port as number });
+    } catch (error) {
+      await program.stop(); // the caller never gets it, so it cannot clean it up
+      throw error;
+    }
   }
 
   /** Writes to the program's stdin. */
