@@ -76,13 +76,16 @@ export class InteractiveView implements ChatView {
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
     const ok = end.kind === "bye" || end.kind === "peer-bye";
+    // A busy server never let the session start: there is nothing to sum up.
+    const summary = end.kind === "busy" ? [] : formatStats(end.stats);
     const lines = [
       `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,
-      ...formatStats(end.stats).map((line) => this.c.dim(`  ${line}`)),
+      ...summary.map((line) => this.c.dim(`  ${line}`)),
       ...formatUnacked(end.unacked).map((line) => this.c.yellow(`  ${line}`)),
     ];
     if (this.options.role === "server") {
-      lines.push(this.c.dim("waiting for the next client…"));
+      // The server itself says goodbye only when its user stops it: then no next client is awaited.
+      if (end.kind !== "bye") lines.push(this.c.dim("waiting for the next client…"));
     } else {
       // The client's program ends with its session: no prompt after the summary.
       this.screen.close();

@@ -1,4 +1,4 @@
-import { cancel, intro, isCancel, select, text } from "@clack/prompts";
+import { cancel, intro, isCancel, outro, select, text } from "@clack/prompts";
 import type { Config, Mode } from "../cli/args.ts";
 import { parsePort, parseTarget } from "../cli/target.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
@@ -44,7 +44,9 @@ export async function askMissing(config: Config): Promise<Config | null> {
       validate: validator((value) => value === "" || parsePort(value, "port", true)),
     });
     if (isCancel(answer)) return cancelled();
-    return { ...config, mode, port: answer === "" ? DEFAULT_PORT : parsePort(answer, "port", true) };
+    const port = answer === "" ? DEFAULT_PORT : parsePort(answer, "port", true);
+    outro(); // closes the prompts' frame; the server's banner follows
+    return { ...config, mode, port };
   }
 
   if (config.envTarget) {
@@ -53,11 +55,15 @@ export async function askMissing(config: Config): Promise<Config | null> {
   }
   const answer = await text({
     message: "Server to connect to (HOST or HOST:PORT)",
-    placeholder: `127.0.0.1:${config.port ?? DEFAULT_PORT}`,
-    validate: validator((value) => parseTarget(value)),
+    placeholder: "e.g. 192.168.1.20, chat.example.org:7000 or [::1]",
+    validate: validator((value) => {
+      if (value.trim() === "") throw new Error("the server's address is needed");
+      return parseTarget(value, "address");
+    }),
   });
   if (isCancel(answer)) return cancelled();
   const target = parseTarget(answer);
+  outro(); // closes the prompts' frame; "connecting to …" follows
   return { ...config, mode, host: target.host, port: target.port ?? config.port };
 }
 

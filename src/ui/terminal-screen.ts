@@ -1,4 +1,5 @@
 import * as readline from "node:readline";
+import { layoutText } from "./text-layout.ts";
 
 /** Where a printed line ended on the screen, so a note can be added to it later (the ✓ of an ACK). */
 export interface LineMark {
@@ -50,6 +51,9 @@ export class TerminalScreen {
     this.rl.on("SIGINT", () => handlers.quit());
     this.rl.on("close", () => {
       if (!this.closed) {
+        // Ctrl-D on an empty line: the editor is gone but its prompt is still on screen; the summary that
+        // follows must start on a clean line, not after "you › ".
+        if (this.tty) this.clearInput();
         this.closed = true;
         handlers.quit();
       }
@@ -75,10 +79,7 @@ export class TerminalScreen {
    * its last row and the column after its last character.
    */
   markOfEnteredLine(text: string): LineMark {
-    const columns = this.columns();
-    const total = width(this.promptText + text);
-    const rows = this.rowsOf(this.promptText + text);
-    return { row: this.rowsPrinted - 1, column: total - (rows - 1) * columns };
+    return { row: this.rowsPrinted - 1, column: layoutText(this.promptText + text, this.columns()).column };
   }
 
   /** Prints lines above the prompt, keeping the half-typed input intact. */
@@ -128,6 +129,6 @@ export class TerminalScreen {
   }
 
   private rowsOf(text: string): number {
-    return Math.max(1, Math.ceil(width(text) / this.columns()));
+    return layoutText(text, this.columns()).rows;
   }
 }
