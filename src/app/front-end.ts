@@ -26,5 +26,6 @@ export function chooseFrontEnd(config: Config, role: Role, quit: () => void): Fr
     return { kind: "interactive", view: new InteractiveView({ role, color, quit }) };
   }
   const format = config.json ? jsonFormat : pipeFormat;
-  return { kind: "script", view: new ScriptView({ role, format }), json: config.json };
+  const typed = process.stdin.isTTY === true;
+  return { kind: "script", view: new ScriptView({ role, format, typed }), json: config.json };
 }

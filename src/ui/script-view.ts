@@ -4,6 +4,8 @@ import { type InputLine, LineSplitter } from "./line-splitter.ts";
 import { OutputBatch } from "./output-batch.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 
+const CR = 0x0d;
+
 /** Input stops being read while more than this is queued for the socket. */
 const HIGH_WATER = 4 * 1024 * 1024;
 
@@ -12,6 +14,11 @@ export interface ScriptViewOptions {
   format: ScriptFormat;
   /** At the end of a client's input: how long to wait for outstanding ACKs before saying goodbye. */
   ackWaitMs?: number;
+  /**
+   * Input typed on a terminal (--json with stdin a console): a line's trailing `\r` is the console's line
+   * ending (Windows gives `\r\n`), not part of the message. Piped input is sent byte for byte.
+   */
+  typed?: boolean;
 }
 
 /**
@@ -124,9 +131,10 @@ export class ScriptView implements ChatView {
         this.flush();
         return true;
       }
-      const result = link.send(line.bytes);
+      const bytes = this.options.typed && line.bytes.at(-1) === CR ? line.bytes.subarray(0, -1) : line.bytes;
+      const result = link.send(bytes);
       if (result.ok) {
-        this.format.sent(this.out, result.id, line.bytes.length);
+        this.format.sent(this.out, result.id, bytes.length);
         return true;
       }
       if (link === this.link && link.peerMaxMessage < line.bytes.length) {

@@ -15,8 +15,17 @@ const HEIGHT = 40;
 export const SHELL_PROMPT = "sh$";
 
 export function tmuxAvailable(): boolean {
-  return Bun.which("tmux") !== null && Bun.which("bash") !== null;
+  const available = Bun.which("tmux") !== null && Bun.which("bash") !== null;
+  if (!available && !warned) {
+    warned = true;
+    // A skip must say why: Bun prints skipped tests without a reason.
+    console.warn(
+      "interactive tests skipped: they need tmux and bash, and this machine lacks one (Windows has neither)",
+    );
+  }
+  return available;
 }
+let warned = false;
 
 /** Single-quotes `text` for a POSIX shell. */
 export function shellQuote(text: string): string {

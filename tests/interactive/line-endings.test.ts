@@ -37,4 +37,21 @@ describe.skipIf(!tmuxAvailable())("line endings typed into the interactive clien
       await server.stop();
     }
   }, 120_000);
+
+  test("--json on a terminal: the console's \\r\\n ends the line and the \\r is not sent", async () => {
+    const server = await JsonProgram.server(["--host", "127.0.0.1"]);
+    try {
+      await withTmux(async (_tmux, pane) => {
+        await defineProgram(pane);
+        // Without ICRNL the terminal passes \r through as it is, as a Windows console does.
+        await pane.run(`stty -icrnl; 121chat client 127.0.0.1:${server.port} --json`);
+        await pane.waitForText(/"event":"connected"/);
+        await pane.type("typed on a console\r\n");
+        const message = await server.waitFor((e) => e.event === "message", 20_000);
+        expect([message.text, message.bytes]).toEqual(["typed on a console", 18]);
+      });
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
