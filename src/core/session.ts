@@ -139,7 +139,11 @@ export class Session {
   /** Says goodbye (BYE with an optional reason) and ends the session. */
   close(reason = ""): void {
     if (this.currentState === "closed") return;
-    this.writer.frame(FrameType.BYE, 0, encodeText(reason));
+    // A server that has not answered a HELLO yet may only send HELLO, BUSY or ERROR (a client refuses any
+    // other first frame), so it leaves without a word; everywhere else the goodbye is a BYE.
+    if (this.role === "client" || this.currentState === "open") {
+      this.writer.frame(FrameType.BYE, 0, encodeText(reason));
+    }
     this.finish("bye", reason || "closed");
   }
 

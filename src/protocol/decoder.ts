@@ -104,6 +104,9 @@ export class FrameDecoder {
 
       const missing = this.length - this.payloadFill;
       const available = end - pos;
+      // The header ended the chunk: wait for the payload. (Allocating here would leave an empty buffer behind
+      // that the fast path below never consumes, and the next split payload would be written into it.)
+      if (available === 0) return;
       if (this.payloadFill === 0 && available >= missing) {
         // Fast path: the whole payload is in this chunk; hand out a view of it.
         const view = chunk.subarray(pos, pos + missing);

@@ -10,7 +10,12 @@ export const textEncoder = new TextEncoder();
 export const utf8 = (text: string): Uint8Array => textEncoder.encode(text);
 
 /** A header with any type, id and announced length (nothing checked), followed by `payload` as given. */
-export function rawFrame(type: number, id: number, announced: number, payload: Uint8Array = new Uint8Array(0)) {
+export function rawFrame(
+  type: number,
+  id: number,
+  announced: number,
+  payload: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const out = new Uint8Array(HEADER_SIZE + payload.length);
   const view = new DataView(out.buffer);
   view.setUint8(0, type);
@@ -24,11 +29,16 @@ export function rawFrame(type: number, id: number, announced: number, payload: U
 export const frameBytes = (type: number, id: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array =>
   rawFrame(type, id, payload.length, payload);
 
+export interface HelloParts {
+  magic?: Uint8Array;
+  version?: number;
+  /** Bytes after the 12 that version 1 defines (a receiver ignores them). */
+  extra?: Uint8Array;
+}
+
 /** A HELLO payload with any magic, version and max_message, plus optional trailing bytes. */
-export function helloPayload(
-  maxMessage: number,
-  { magic = MAGIC, version = PROTOCOL_VERSION, extra = new Uint8Array(0) } = {},
-): Uint8Array {
+export function helloPayload(maxMessage: number, parts: HelloParts = {}): Uint8Array {
+  const { magic = MAGIC, version = PROTOCOL_VERSION, extra = new Uint8Array(0) } = parts;
   const out = new Uint8Array(magic.length + 1 + 4 + extra.length);
   out.set(magic, 0);
   out[magic.length] = version;
@@ -37,8 +47,8 @@ export function helloPayload(
   return out;
 }
 
-export const helloFrame = (maxMessage: number, options?: Parameters<typeof helloPayload>[1]): Uint8Array =>
-  frameBytes(FrameType.HELLO, 0, helloPayload(maxMessage, options));
+export const helloFrame = (maxMessage: number, parts?: HelloParts): Uint8Array =>
+  frameBytes(FrameType.HELLO, 0, helloPayload(maxMessage, parts));
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;

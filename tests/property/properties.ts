@@ -1,0 +1,83 @@
+/**
+ * The property suite of issue 3, shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs) and
+ * scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
+ */
+import fc from "fast-check";
+import { framesSurviveAnyChunking, hostileBytesOnlyRaiseProtocolError } from "./decoder-properties.ts";
+import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
+
+export interface PropertyDefinition {
+  name: string;
+  summary: string;
+  build: () => fc.IProperty<unknown>;
+}
+
+export const PROPERTIES: readonly PropertyDefinition[] = [
+  {
+    name: "decoder-chunking",
+    summary: "valid frames cut into chunks at arbitrary points decode to exactly the same frames",
+    build: framesSurviveAnyChunking as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "decoder-hostile",
+    summary:
+      "random and mutated byte streams raise only ProtocolError and stay within the header-checked limit",
+    build: hostileBytesOnlyRaiseProtocolError as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "session-pair",
+    summary:
+      "two sessions under random sends, partial deliveries and ticks keep the ack, id and stats invariants",
+    build: sessionPairKeepsInvariants as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "session-hostile",
+    summary: "a session fed random or mutated bytes never throws and only writes frames its peer accepts",
+    build: sessionSurvivesHostileBytes as () => fc.IProperty<unknown>,
+  },
+];
+
+export function findProperty(name: string): PropertyDefinition {
+  const found = PROPERTIES.find((p) => p.name === name);
+  if (!found)
+    throw new Error(`unknown property "${name}"; known: ${PROPERTIES.map((p) => p.name).join(", ")}`);
+  return found;
+}
+
+export interface RunOptions {
+  numRuns: number;
+  seed: number;
+  /** A counterexample path printed by an earlier failure: replays exactly that case. */
+  path?: string;
+}
+
+/** Runs a property and returns fast-check's report (no throw). */
+export function checkProperty(definition: PropertyDefinition, options: RunOptions): fc.RunDetails<unknown> {
+  return fc.check(definition.build(), {
+    numRuns: options.numRuns,
+    seed: options.seed,
+    ...(options.path !== undefined ? { path: options.path } : {}),
+  });
+}
+
+/** Runs a property and throws fast-check's report (seed, path, shrunk counterexample) if it fails. */
+export function assertProperty(name: string, options: RunOptions): void {
+  const details = checkProperty(findProperty(name), options);
+  if (details.failed)
+    throw new Error(`${describeFailure(name, details)}\n${fc.defaultReportMessage(details)}`);
+}
+
+/** One paragraph on a failed run: the error, the shrunk counterexample, and how to replay it. */
+export function describeFailure(name: string, details: fc.RunDetails<unknown>): string {
+  if (!details.failed) return `${name}: passed`;
+  if (details.interrupted || details.counterexamplePath === null)
+    return `${name}: failed without a counterexample`;
+  const error =
+    details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  return [
+    `${name} failed after ${details.numRuns} case(s), shrunk ${details.numShrinks} time(s)`,
+    `  error: ${error}`,
+    `  counterexample: ${fc.stringify(details.counterexample)}`,
+    `  replay: bun run scripts/fuzz.ts --property ${name} --seed ${details.seed} --path ${details.counterexamplePath}`,
+  ].join("\n");
+}
