@@ -1,0 +1,82 @@
+import { afterEach, expect, test } from "bun:test";
+import { FrameType } from "../../src/protocol/constants.ts";
+import { RawServer } from "../helpers/frame-peer.ts";
+import { PipeProgram } from "../helpers/pipe-program.ts";
+import { JsonProgram } from "../helpers/program.ts";
+import { waitUntil } from "./support/wait.ts";
+
+/**
+ * The server goes away without a goodbye: the client must say so, exit 1 and list the messages the server
+ * never acknowledged.
+ */
+
+const HOST = "127.0.0.1";
+/** Per test: a safety bound for a slow machine, not a measure. */
+const TEST_TIMEOUT_MS = 30_000;
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+test(
+  "a real server killed with SIGKILL: the JSON client reports it gone, lists the unacked messages, exits 1",
+  async () => {
+    const server = await JsonProgram.server(["--host", HOST]);
+    cleanups.push(() => server.stop());
+    const client = new JsonProgram(["client", `${HOST}:${server.port}`]);
+    cleanups.push(() => client.stop());
+    await client.waitFor((e) => e.event === "connected");
+    client.write("acknowledged first\n");
+    await client.waitFor((e) => e.event === "ack" && e.id === 1);
+
+    // Frozen, the server reads nothing and acknowledges nothing more; then it dies.
+    server.kill("SIGSTOP");
+    cleanups.push(() => server.kill("SIGCONT"));
+    client.write("never acknowledged one\nnever acknowledged two\n");
+    await client.waitForCount((e) => e.event === "sent", 3);
+    server.kill("SIGKILL");
+
+    expect(await client.exited).toBe(1);
+    const ended = await client.waitFor((e) => e.event === "disconnected");
+    expect(ended.kind).toBe("lost");
+    expect(String(ended.reason)).toContain("the server is gone");
+    expect(ended.unacked).toEqual([2, 3]);
+    expect(client.stderr).toContain("2 messages were never acknowledged");
+    expect(client.stderr).toContain("#2 (22 B) never acknowledged one");
+    expect(client.stderr).toContain("#3 (22 B) never acknowledged two");
+    expect(client.stderr).not.toContain("#1 ");
+  },
+  TEST_TIMEOUT_MS,
+);
+
+test(
+  "a server that takes messages, never acknowledges them and vanishes: the pipe client lists them, exits 1",
+  async () => {
+    const rawServer = new RawServer(HOST);
+    cleanups.push(() => rawServer.close());
+    const client = new PipeProgram(["client", `${HOST}:${rawServer.port}`]);
+    cleanups.push(() => client.stop());
+    const peer = await rawServer.acceptHandshake();
+    await client.waitForStderr(/connected to /);
+
+    client.write("alpha\nbravo\ncharlie\n");
+    await waitUntil(
+      () => peer.frames.filter((frame) => frame.type === FrameType.MSG).length === 3,
+      "the three messages reach the server",
+    );
+    peer.end(); // a FIN without a BYE: the process went away (the SIGKILL test above covers a reset)
+
+    expect(await client.finished()).toBe(1);
+    expect(client.stderr).toMatch(/disconnected: the server is gone/);
+    expect(client.stderr).toContain("3 messages were never acknowledged");
+    for (const [id, text] of [
+      [1, "alpha"],
+      [2, "bravo"],
+      [3, "charlie"],
+    ]) {
+      expect(client.stderr).toContain(`#${id} (${String(text).length} B) ${text}`);
+    }
+  },
+  TEST_TIMEOUT_MS,
+);

@@ -1,0 +1,84 @@
+import { expect, test } from "bun:test";
+import { DirectionLedger } from "../../scripts/soak/ledger.ts";
+import { judgeMemory, SAMPLES_PER_SECOND } from "../../scripts/soak/memory.ts";
+import { makeBatch, sha256 } from "../../scripts/soak/payloads.ts";
+
+/** The soak's verdicts must catch what they claim to catch; these check the checker with made-up events. */
+
+function ledgerWith(payloads: Uint8Array[]): DirectionLedger {
+  const ledger = new DirectionLedger("test", 4);
+  for (const payload of payloads) ledger.recordWritten(sha256(payload), payload.length);
+  payloads.forEach((payload, i) => {
+    ledger.onSent(i + 1, payload.length);
+  });
+  return ledger;
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const payloads = ["one", "two", "three", "four", "five"].map(bytes);
+
+test("a clean run settles with no faults", () => {
+  const ledger = ledgerWith(payloads);
+  payloads.forEach((payload, i) => {
+    ledger.onMessage(i + 1, payload);
+    ledger.onAck(i + 1, 0.5);
+  });
+  expect(ledger.settled).toBe(true);
+  expect(ledger.lost + ledger.unacked).toBe(0);
+  expect(Object.values(ledger.faults).every((n) => n === 0)).toBe(true);
+  expect(ledger.roundTrips()).toHaveLength(5);
+});
+
+test("loss, duplication, corruption, reordering and a duplicate ack are each counted", () => {
+  const ledger = ledgerWith(payloads);
+  ledger.onMessage(1, payloads[0] as Uint8Array);
+  ledger.onMessage(1, payloads[0] as Uint8Array); // duplicate
+  ledger.onMessage(3, payloads[2] as Uint8Array); // 2 lost, and 3 out of order
+  ledger.onMessage(4, bytes("fouR")); // corrupted, same length
+  ledger.onMessage(5, bytes("five!")); // corrupted, other length
+  ledger.onMessage(9, bytes("nine")); // never sent
+  ledger.onAck(1, 1);
+  ledger.onAck(1, 1); // duplicate ack
+  expect(ledger.settled).toBe(false);
+  expect(ledger.lost).toBe(1);
+  expect(ledger.unacked).toBe(4);
+  expect(ledger.faults).toMatchObject({
+    duplicated: 1,
+    outOfOrder: 2, // 1 again after 1 (the duplicate), 3 after 1
+    corrupted: 2,
+    unknownId: 1,
+    duplicateAck: 1,
+  });
+});
+
+test("a sent event that does not match the line written is counted", () => {
+  const ledger = new DirectionLedger("test", 4);
+  ledger.recordWritten(sha256(bytes("abc")), 3);
+  ledger.onSent(1, 4);
+  expect(ledger.faults.sentMismatch).toBe(1);
+});
+
+test("generated payloads are lines: no newline inside, hashes and sizes match", () => {
+  const batch = makeBatch(500);
+  let at = 0;
+  batch.sizes.forEach((size, i) => {
+    const payload = batch.bytes.subarray(at, at + size);
+    expect(payload.includes(0x0a)).toBe(false);
+    expect(batch.bytes[at + size]).toBe(0x0a);
+    expect(Buffer.from(sha256(payload)).equals(Buffer.from(batch.hashes[i] as Uint8Array))).toBe(true);
+    at += size + 1;
+  });
+  expect(at).toBe(batch.bytes.length);
+});
+
+test("memory: flat within 10%, growth beyond it is caught", () => {
+  const MiB = 1024 * 1024;
+  const samples = 60 * SAMPLES_PER_SECOND;
+  const flat = Array.from({ length: samples }, (_, i) => (100 + (i % 7) * 5) * MiB); // a saw, not a slope
+  expect(judgeMemory(flat).flat).toBe(true);
+  const growing = Array.from({ length: samples }, (_, i) => (100 + i / SAMPLES_PER_SECOND) * MiB);
+  const verdict = judgeMemory(growing);
+  expect(verdict.flat).toBe(false);
+  expect(verdict.warmupSeconds).toBe(10);
+  expect(verdict.windowSeconds).toBe(10);
+});
