@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_DEAD_AFTER_MS, DEFAULT_PING_INTERVAL_MS } from "../core/session.ts";
 import { DEFAULT_MAX_MESSAGE, MAX_U32 } from "../protocol/constants.ts";
 import { parseSize } from "./size.ts";
 import { parsePort, parseTarget, type Target } from "./target.ts";
@@ -100,8 +101,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
           : parseSize(values["max-message-size"], "--max-message-size", 0, MAX_U32),
       json: values.json === true,
       color: values["no-color"] !== true && nonEmpty(env.NO_COLOR) === undefined,
-      pingIntervalMs: seconds(values["ping-interval"], "--ping-interval"),
-      deadAfterMs: seconds(values["dead-after"], "--dead-after"),
+      ...keepalive(values["ping-interval"], values["dead-after"]),
     },
   };
 }
@@ -139,6 +139,24 @@ function parseMode(arg: string | undefined, envMode: string | undefined): Mode |
   if (fromEnv === undefined) return undefined;
   if (fromEnv === "server" || fromEnv === "client") return fromEnv;
   throw new UsageError(`MODE='${envMode}' is not 'server' or 'client'`);
+}
+
+/** --ping-interval and --dead-after; a peer must get a PING before it can be declared dead. */
+function keepalive(
+  ping: string | undefined,
+  dead: string | undefined,
+): Pick<Config, "pingIntervalMs" | "deadAfterMs"> {
+  const pingIntervalMs = seconds(ping, "--ping-interval");
+  const deadAfterMs = seconds(dead, "--dead-after");
+  const effectivePing = pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+  const effectiveDead = deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+  if (effectiveDead <= effectivePing) {
+    throw new UsageError(
+      `--dead-after (${effectiveDead / 1000} s) must be longer than --ping-interval (${effectivePing / 1000} s): ` +
+        "a quiet but live peer is only known to be alive once it has answered a PING",
+    );
+  }
+  return { pingIntervalMs, deadAfterMs };
 }
 
 function seconds(text: string | undefined, option: string): number | undefined {

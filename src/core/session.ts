@@ -27,7 +27,8 @@ export type CloseKind =
   | "peer-error" // the peer reported that this side broke the protocol
   | "handshake-timeout" // no HELLO in time
   | "timeout" // nothing received for too long: the peer is presumed dead
-  | "lost"; // the connection closed without a goodbye
+  | "lost" // the connection closed without a goodbye
+  | "stalled"; // the peer kept sending but stopped reading; this side sent ERROR and gave up
 
 export type SessionEvent =
   | { type: "open"; peerMaxMessage: number }
@@ -151,6 +152,16 @@ export class Session {
   connectionLost(reason = "connection closed"): void {
     if (this.currentState === "closed") return;
     this.finish("lost", reason);
+  }
+
+  /**
+   * Gives up on a peer that is no longer reading what this side sends (the transport's judgement: it sees
+   * its write queue). Sends ERROR with `reason`, should the peer ever read again, and ends the session.
+   */
+  abandon(reason: string): void {
+    if (this.currentState === "closed") return;
+    this.writer.frame(FrameType.ERROR, 0, encodeText(reason));
+    this.finish("stalled", reason);
   }
 
   /** Lets time pass: handshake timeout, keepalive PING, dead peer. */

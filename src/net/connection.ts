@@ -18,7 +18,18 @@ export interface ConnectionOwner {
 /** How long a closing connection may take to flush its last frames before it is cut. */
 const LINGER_MS = 2000;
 
+/**
+ * How much may wait for the socket beyond one message of the peer's largest size before the peer counts as
+ * no longer reading. Every MSG received queues an ACK: a peer that sends without reading would otherwise
+ * grow this side's write queue without limit. Front ends stop feeding a link at a few MiB, so only replies
+ * to a peer that does not read can get this far.
+ */
+const UNREAD_LIMIT = 64 * 1024 * 1024;
+
 const now = (): number => performance.now();
+
+/** Bytes received between two requests for a garbage collection (see onData). */
+const GC_AFTER_BYTES = 16 * 1024 * 1024;
 
 /**
  * One TCP connection driving one Session: the socket's bytes go into the session, the session's bytes go out
@@ -29,6 +40,7 @@ export class Connection implements ChatLink {
   readonly peer: string;
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
+  private receivedSinceGc = 0;
   private closing = false;
   private socketClosed = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -96,7 +108,21 @@ export class Connection implements ChatLink {
 
   onData(chunk: Uint8Array): void {
     this.session.receive(chunk, now());
+    if (this.queued > this.session.peerMaxMessage + UNREAD_LIMIT) {
+      this.session.abandon(
+        `the peer stopped reading: ${Math.round(this.queued / 2 ** 20)} MiB wait to be sent`,
+      );
+    }
     this.pump();
+    this.receivedSinceGc += chunk.length;
+    if (this.receivedSinceGc >= GC_AFTER_BYTES) {
+      // Bun hands every read over as a fresh buffer. While a large message is assembled each one is garbage
+      // as soon as it is copied, but the collector, paced by the JS heap, let them pile up: receiving one
+      // 256 MiB message peaked at 2.1× its size instead of 1.25× (docs/performance.md). A background
+      // collection now and then keeps that in check, at no cost to this thread.
+      this.receivedSinceGc = 0;
+      Bun.gc(false);
+    }
   }
 
   onDrain(): void {

@@ -86,5 +86,7 @@ export function describeEnd(end: SessionEnd, peerName: string): string {
       return aside(`the ${peerName} stopped responding`);
     case "lost":
       return aside(`the ${peerName} is gone`);
+    case "stalled":
+      return because(`gave up on the ${peerName}`);
   }
 }

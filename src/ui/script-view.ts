@@ -64,7 +64,10 @@ export class ScriptView implements ChatView {
     if (this.out.stdout.congested) {
       // Our reader is slower than the peer: stop taking its bytes until stdout catches up.
       link.pauseReading();
-      void this.out.stdout.drained().then(() => link.resumeReading());
+      void this.out.stdout.drained().then(() => {
+        link.resumeReading();
+        this.wake();
+      });
     }
     if (link.unackedCount === 0) this.wake();
   }
@@ -72,7 +75,7 @@ export class ScriptView implements ChatView {
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
     if (this.options.role === "client") this.over = true;
-    if (end.kind === "protocol-error" || end.kind === "peer-error" || end.kind === "busy") {
+    if (["protocol-error", "peer-error", "busy", "stalled"].includes(end.kind)) {
       this.format.error(this.out, end.reason);
     }
     this.format.disconnected(this.out, end, this.peerName);
@@ -152,7 +155,9 @@ export class ScriptView implements ChatView {
     for (;;) {
       if (this.over) return null;
       const link = this.link;
-      if (link && link.bufferedBytes <= HIGH_WATER) return link;
+      // Nor while our own stdout is backed up: reading from the peer is paused then, and a peer that is not
+      // read must not be sent more (it would have to queue our messages and its ACKs for them).
+      if (link && link.bufferedBytes <= HIGH_WATER && !this.out.stdout.congested) return link;
       this.flush();
       await new Promise<void>((resolve) => this.wakers.push(resolve));
     }

@@ -209,9 +209,16 @@ describe("--json, --no-color and NO_COLOR", () => {
 
 describe("--ping-interval / --dead-after", () => {
   test("seconds, fractions allowed, stored as milliseconds", () => {
-    const c = config(["server", "--ping-interval", "15", "--dead-after", "0.5"]);
-    expect(c.pingIntervalMs).toBe(15_000);
+    const c = config(["server", "--ping-interval", "0.25", "--dead-after", "0.5"]);
+    expect(c.pingIntervalMs).toBe(250);
     expect(c.deadAfterMs).toBe(500);
+  });
+
+  test("--dead-after must be longer than --ping-interval (the defaults count when one is left out)", () => {
+    expect(usageError(["server", "--ping-interval", "5", "--dead-after", "5"])).toContain("longer than");
+    expect(usageError(["server", "--dead-after", "10"])).toContain("--ping-interval (15 s)");
+    expect(usageError(["server", "--ping-interval", "60"])).toContain("--dead-after (45 s)");
+    expect(config(["server", "--ping-interval", "1", "--dead-after", "3"]).deadAfterMs).toBe(3000);
   });
 
   test("zero, negative, garbage and more than a day are usage errors", () => {

@@ -62,6 +62,11 @@ export class RawPeer {
     return done;
   }
 
+  /** Stops reading from the socket: what the other side sends piles up in its own write queue. */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
   /** The first frame received (from the start) that matches, waiting for it up to `timeoutMs`. */
   async waitForFrame(match: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;

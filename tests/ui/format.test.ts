@@ -174,6 +174,11 @@ describe("describeEnd", () => {
       ["timeout", "nothing received for 45 s", "the client stopped responding (nothing received for 45 s)"],
       ["lost", "connection closed by peer", "the client is gone (connection closed by peer)"],
       ["lost", "", "the client is gone"],
+      [
+        "stalled",
+        "the peer stopped reading: 64.0 MiB wait to be sent",
+        "gave up on the client: the peer stopped reading: 64.0 MiB wait to be sent",
+      ],
     ];
     for (const [kind, reason, expected] of cases) {
       expect([kind, reason, describeEnd(end(kind, reason), "client")]).toEqual([kind, reason, expected]);
@@ -192,6 +197,7 @@ describe("describeEnd", () => {
     "handshake-timeout",
     "timeout",
     "lost",
+    "stalled",
   ];
 
   test("a hostile peer's reason stays terminal-safe, whatever the kind", () => {
