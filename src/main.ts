@@ -1,7 +1,6 @@
 #!/usr/bin/env bun
-import { runClientMode } from "./app/client-mode.ts";
+import { writeSync } from "node:fs";
 import { exitAfterFlush } from "./app/exit.ts";
-import { runServerMode } from "./app/server-mode.ts";
 import { type Config, parseCommandLine } from "./cli/args.ts";
 import { HELP } from "./cli/help.ts";
 import { UsageError } from "./cli/usage-error.ts";
@@ -12,14 +11,8 @@ async function main(argv: string[]): Promise<number> {
   let config: Config;
   try {
     const invocation = parseCommandLine(argv, process.env);
-    if (invocation.action === "help") {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    if (invocation.action === "version") {
-      process.stdout.write(`${versionLine()}\n`);
-      return 0;
-    }
+    if (invocation.action === "help") printAndExit(HELP);
+    if (invocation.action === "version") printAndExit(`${versionLine()}\n`);
     config = invocation.config;
     const missing =
       config.mode === undefined ? "mode" : config.mode === "client" && !config.host ? "host" : null;
@@ -42,7 +35,23 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`121chat: ${error.message}\nTry '121chat --help' for more information.\n`);
     return 2;
   }
-  return config.mode === "server" ? runServerMode(config) : runClientMode(config);
+  // The modes (sockets, front ends, readline, colours) are loaded only when one runs.
+  if (config.mode === "server") return (await import("./app/server-mode.ts")).runServerMode(config);
+  return (await import("./app/client-mode.ts")).runClientMode(config);
+}
+
+/**
+ * --help and --version: written straight to the file descriptor, then exit. process.stdout is set up on its
+ * first use, and that alone cost more than everything else `121chat --version` does (docs/performance.md).
+ */
+function printAndExit(text: string): never {
+  try {
+    let bytes = Buffer.from(text);
+    while (bytes.length > 0) bytes = bytes.subarray(writeSync(1, bytes));
+  } catch {
+    // stdout is closed (`121chat --help | head -1`): nobody is left to read the rest.
+  }
+  process.exit(0);
 }
 
 main(process.argv.slice(2)).then(exitAfterFlush, (error) => {

@@ -18,7 +18,7 @@ export async function runClientMode(config: Config): Promise<number> {
     else quitWhileConnecting();
   };
 
-  const front = chooseFrontEnd(config, "client", quit);
+  const front = await chooseFrontEnd(config, "client", quit);
   onTerminationSignal(quit);
   if (front.kind === "interactive") {
     front.view.notice(`connecting to ${host.includes(":") ? `[${host}]` : host}:${port}…`);

@@ -1,7 +1,7 @@
 import type { Config } from "../cli/args.ts";
 import type { ChatView } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
-import { InteractiveView } from "../ui/interactive.ts";
+import type { InteractiveView } from "../ui/interactive.ts";
 import { jsonFormat } from "../ui/json-format.ts";
 import { pipeFormat } from "../ui/pipe-format.ts";
 import { ScriptView } from "../ui/script-view.ts";
@@ -18,11 +18,13 @@ export type FrontEndChoice =
 
 /**
  * Interactive when stdin is a terminal (and no --json); otherwise pipe mode, or JSON mode with --json.
- * `quit` is what the interactive front end calls when the user asks to leave.
+ * `quit` is what the interactive front end calls when the user asks to leave. The interactive front end
+ * (readline, colours) is loaded only when chosen: that took ~2 ms off a script's start (docs/performance.md).
  */
-export function chooseFrontEnd(config: Config, role: Role, quit: () => void): FrontEndChoice {
+export async function chooseFrontEnd(config: Config, role: Role, quit: () => void): Promise<FrontEndChoice> {
   if (!config.json && process.stdin.isTTY) {
     const color = config.color && process.stdout.isTTY === true;
+    const { InteractiveView } = await import("../ui/interactive.ts");
     return { kind: "interactive", view: new InteractiveView({ role, color, quit }) };
   }
   const format = config.json ? jsonFormat : pipeFormat;

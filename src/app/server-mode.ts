@@ -18,7 +18,7 @@ export async function runServerMode(config: Config): Promise<number> {
     void (server?.stop() ?? Promise.resolve()).then(() => finished(0));
   };
 
-  const front = chooseFrontEnd(config, "server", stop);
+  const front = await chooseFrontEnd(config, "server", stop);
   try {
     server = startServer(
       {

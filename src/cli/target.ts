@@ -1,5 +1,15 @@
-import { isIP } from "node:net";
 import { UsageError } from "./usage-error.ts";
+
+let netIsIP: ((input: string) => number) | undefined;
+
+/**
+ * node:net's isIP, loaded on first use: the command line is parsed on every start, `--version` included,
+ * and loading node:net took a third of `--version`'s time (docs/performance.md).
+ */
+function isIP(input: string): number {
+  netIsIP ??= (require("node:net") as typeof import("node:net")).isIP;
+  return netIsIP(input);
+}
 
 export interface Target {
   host: string;

@@ -28,7 +28,7 @@ const UNREAD_LIMIT = 64 * 1024 * 1024;
 
 const now = (): number => performance.now();
 
-/** Bytes received between two requests for a garbage collection (see onData). */
+/** Bytes received without a message completing, between two requests for a garbage collection (see onData). */
 const GC_AFTER_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -40,6 +40,7 @@ export class Connection implements ChatLink {
   readonly peer: string;
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
+  /** Bytes received since a message (or anything else) last came out of the session, or since the last GC. */
   private receivedSinceGc = 0;
   private closing = false;
   private socketClosed = false;
@@ -117,9 +118,10 @@ export class Connection implements ChatLink {
     this.receivedSinceGc += chunk.length;
     if (this.receivedSinceGc >= GC_AFTER_BYTES) {
       // Bun hands every read over as a fresh buffer. While a large message is assembled each one is garbage
-      // as soon as it is copied, but the collector, paced by the JS heap, let them pile up: receiving one
-      // 256 MiB message peaked at 2.1× its size instead of 1.25× (docs/performance.md). A background
-      // collection now and then keeps that in check, at no cost to this thread.
+      // as soon as it is copied, but the collector is paced by allocations in JS, of which there are none
+      // meanwhile, so they piled up: receiving one 256 MiB message peaked at 2.1× its size instead of 1.25×
+      // (docs/performance.md). A background collection now and then keeps that in check. (Small messages
+      // reset the count in dispatch: their events keep the collector busy enough.)
       this.receivedSinceGc = 0;
       Bun.gc(false);
     }
@@ -171,6 +173,7 @@ export class Connection implements ChatLink {
   }
 
   private dispatch(events: SessionEvent[]): void {
+    this.receivedSinceGc = 0;
     let batch: DeliveryEvent[] | null = null;
     for (const event of events) {
       if (event.type === "message" || event.type === "ack") {

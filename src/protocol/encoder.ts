@@ -62,7 +62,8 @@ export class FrameWriter {
       this.cut();
       this.chunks.push(payload);
       this.queued += payload.length;
-    } else {
+    } else if (payload.length > 0) {
+      // (Skipped for the empty payload of every ACK: even an empty `set` is a call into native code.)
       this.block.set(payload, this.end);
       this.end += payload.length;
     }

@@ -173,3 +173,23 @@ test("property: any payload is one line whose text or base64 gives back the exac
     { seed: 7121, numRuns: 1000 },
   );
 });
+
+test("property: a message event is exactly what JSON.stringify writes, whichever way it was built", () => {
+  // Printable ASCII is written from its bytes without making a string; quotes, backslashes, controls and
+  // anything else take the JSON.stringify path. Both must give the same line.
+  fc.assert(
+    fc.property(
+      fc.string({
+        unit: fc.integer({ min: 0x00, max: 0x7f }).map((c) => String.fromCharCode(c)),
+        maxLength: 80,
+      }),
+      fc.integer({ min: 1, max: 0xffff_ffff }),
+      (text, id) => {
+        const payload = utf8(text);
+        const { lines } = run((out) => jsonFormat.message(out, id, payload));
+        expect(lines).toEqual([JSON.stringify({ event: "message", id, bytes: payload.length, text })]);
+      },
+    ),
+    { seed: 7121, numRuns: 2000 },
+  );
+});

@@ -57,3 +57,68 @@ test("congested while the stream is over its high-water mark; drained() waits fo
   expect(drained).toBe(true);
   expect(batch.congested).toBe(false);
 });
+
+test("pushInteger writes whole numbers in decimal, as String() would", () => {
+  const stream = new MemoryStream();
+  const batch = new OutputBatch(stream);
+  const numbers = [0, 7, 9, 10, 99, 100, 64, 1_000_000, 4_294_967_295, 2 ** 32, Number.MAX_SAFE_INTEGER];
+  for (const n of numbers) {
+    batch.pushInteger(n);
+    batch.push(",");
+  }
+  batch.flush();
+  expect(stream.text).toBe(`${numbers.join(",")},`);
+});
+
+test("many small pieces across several blocks arrive complete and in order", () => {
+  const stream = new MemoryStream();
+  const batch = new OutputBatch(stream);
+  let expected = "";
+  for (let i = 0; i < 40_000; i++) {
+    // text, an integer and raw bytes, as the JSON events mix them
+    batch.push(`{"n":`);
+    batch.pushInteger(i);
+    batch.push(new Uint8Array([0x2c, 0x22, 0x78, 0x22, 0x7d, 0x0a])); // ,"x"}\n
+    expected += `{"n":${i},"x"}\n`;
+  }
+  batch.flush();
+  expect(stream.chunks.length).toBeGreaterThan(1); // more than one block's worth
+  expect(stream.text).toBe(expected);
+});
+
+test("a block is not reused while the stream still holds a write of it", async () => {
+  // A stream that holds what it is given, without copying, and takes its bytes only when it finishes the
+  // write, later: reusing a block before the callback would change bytes it still holds.
+  const received: Buffer[] = [];
+  const finishers: (() => void)[] = [];
+  const lazy = new Writable({
+    highWaterMark: 1 << 30,
+    write(chunk: Buffer, _encoding, done) {
+      finishers.push(() => {
+        received.push(Buffer.from(chunk));
+        done();
+      });
+    },
+  });
+  const batch = new OutputBatch(lazy);
+  const finishAll = async () => {
+    // One write at a time reaches `write`; the stream queues the rest until the one before is done.
+    for (let i = 0; i < 1000 && finishers.length > 0; i++) {
+      for (const finish of finishers.splice(0)) finish();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  };
+  let expected = "";
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 30_000; i++) {
+      const line = `${round}:${i}\n`;
+      batch.push(line);
+      expected += line;
+    }
+    batch.flush();
+    // Rounds 0 and 2 leave their writes unfinished while the next round fills blocks.
+    if (round % 2 === 1) await finishAll();
+  }
+  await finishAll();
+  expect(Buffer.concat(received).toString()).toBe(expected);
+});

@@ -1,0 +1,186 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { cleanEnv, programCommand } from "../../tests/helpers/program.ts";
+import { listeningPort, type ProcessGroup, peakRssBytes, type Started } from "./processes.ts";
+import { withTimeout } from "./raw-client.ts";
+import { median } from "./stats.ts";
+
+/** Figure c: one large message, app to app, and the same bytes through nc. */
+export interface BulkFigures {
+  bytes: number;
+  app: { mbPerSecond: number; receiverPeakRss: number; senderPeakRss: number; rounds: BulkRound[] };
+  nc: { mbPerSecond: number; rounds: number[] } | { skipped: string };
+}
+
+interface BulkRound {
+  mbPerSecond: number;
+  receiverPeakRss: number;
+  senderPeakRss: number;
+}
+
+/** Bounds one transfer: even at 10 MB/s, 256 MiB takes under 30 s. */
+const TIMEOUT_MS = 120_000;
+
+/**
+ * An app client in pipe mode whose stdin is one line of `bytes` bytes sends it to an app server in pipe
+ * mode that writes it to /dev/null. Timed on the server's side, from its `connected` status line to its
+ * `disconnected` one (the client leaves once its message is acknowledged), so the start-up of the client
+ * process is not counted but everything from reading its stdin to the ACK is.
+ */
+export async function measureBulk(
+  group: ProcessGroup,
+  workDir: string,
+  bytes: number,
+  rounds: number,
+): Promise<BulkFigures> {
+  const input = join(workDir, "bulk-input");
+  await writeLine(input, bytes);
+  try {
+    const app: BulkRound[] = [];
+    for (let round = 0; round < rounds; round++) app.push(await appRound(group, input, bytes));
+    const nc = Bun.which("nc")
+      ? await ncRounds(group, input, bytes, rounds).catch((error: Error) => ({
+          skipped: `nc failed (this bench drives OpenBSD netcat: -l, -N, -d): ${error.message}`,
+        }))
+      : { skipped: "nc is not installed" };
+    return {
+      bytes,
+      app: {
+        mbPerSecond: median(app.map((r) => r.mbPerSecond)),
+        receiverPeakRss: median(app.map((r) => r.receiverPeakRss)),
+        senderPeakRss: median(app.map((r) => r.senderPeakRss)),
+        rounds: app,
+      },
+      nc,
+    };
+  } finally {
+    await rm(input, { force: true });
+  }
+}
+
+/** A file holding one line: `bytes` bytes of `x`, then `\n`. Written in pieces, so the bench stays small. */
+async function writeLine(path: string, bytes: number): Promise<void> {
+  const piece = new Uint8Array(1024 * 1024).fill(0x78);
+  const writer = Bun.file(path).writer();
+  for (let left = bytes; left > 0; left -= piece.length) {
+    writer.write(left >= piece.length ? piece : piece.subarray(0, left));
+    await writer.flush();
+  }
+  writer.write(new Uint8Array([0x0a]));
+  await writer.end();
+}
+
+async function appRound(group: ProcessGroup, input: string, bytes: number): Promise<BulkRound> {
+  const server = group.start(
+    [
+      ...programCommand(),
+      "server",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--max-message-size",
+      String(bytes),
+    ],
+    { stdout: Bun.file("/dev/null"), stderr: "pipe", env: cleanEnv() },
+  );
+  try {
+    const lines = new StampedLines(server.stderr as ReadableStream<Uint8Array>);
+    const port = await listeningPort(server);
+    const client = group.start([...programCommand(), "client", `127.0.0.1:${port}`], {
+      stdin: Bun.file(input),
+      stderr: "pipe",
+      env: cleanEnv(),
+    });
+    const clientErrors = new Response(client.stderr as ReadableStream<Uint8Array>).text();
+    const connected = await lines.waitFor("connected to", TIMEOUT_MS);
+    const disconnected = await lines.waitFor("disconnected", TIMEOUT_MS);
+    const code = await withTimeout(client.exited, TIMEOUT_MS, "the bulk client to exit");
+    const stats = await lines.waitFor("received", 5000);
+    if (code !== 0 || !stats.text.includes("received 1 (")) {
+      throw new Error(
+        `bulk transfer failed: client exit ${code}; ${await clientErrors}; server: ${stats.text}`,
+      );
+    }
+    return {
+      mbPerSecond: bytes / 1e6 / ((disconnected.at - connected.at) / 1000),
+      receiverPeakRss: peakRssBytes(server.pid),
+      senderPeakRss: maxRssBytes(client),
+    };
+  } finally {
+    await group.stop(server);
+  }
+}
+
+/** The same bytes from file to /dev/null through two nc processes, timed from the sender's start. */
+async function ncRounds(group: ProcessGroup, input: string, bytes: number, rounds: number) {
+  const results: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const receiver = group.start(["nc", "-l", "-n", "-d", "127.0.0.1", "0"], {
+      stdout: Bun.file("/dev/null"),
+    });
+    try {
+      const port = await listeningPort(receiver);
+      const started = performance.now();
+      const sender = group.start(["nc", "-N", "-n", "127.0.0.1", String(port)], { stdin: Bun.file(input) });
+      await withTimeout(receiver.exited, TIMEOUT_MS, "nc to receive the bulk bytes");
+      results.push(bytes / 1e6 / ((performance.now() - started) / 1000));
+      await group.stop(sender);
+    } finally {
+      await group.stop(receiver);
+    }
+  }
+  return { mbPerSecond: median(results), rounds: results };
+}
+
+/** The peak RSS of a process that has exited, from its resource usage. */
+function maxRssBytes(proc: Started): number {
+  return proc.resourceUsage()?.maxRSS ?? Number.NaN; // Bun reports it in bytes
+}
+
+/** The lines a stream carries, each with the time it arrived. */
+class StampedLines {
+  private readonly lines: { text: string; at: number }[] = [];
+  private ended = false;
+  private wake: () => void = () => {};
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    void this.read(stream);
+  }
+
+  /** The first line (from the start) that contains `text`. */
+  async waitFor(text: string, timeoutMs: number): Promise<{ text: string; at: number }> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find((line) => line.text.includes(text));
+      if (found) return found;
+      const left = deadline - performance.now();
+      if (this.ended || left <= 0) {
+        const seen = this.lines.map((line) => line.text).join(" | ");
+        throw new Error(`no line with '${text}' within ${timeoutMs} ms; seen: ${seen}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of stream) {
+      const at = performance.now();
+      pending += decoder.decode(chunk, { stream: true });
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      for (const text of parts) this.lines.push({ text, at });
+      this.wake();
+    }
+    this.ended = true;
+    this.wake();
+  }
+}

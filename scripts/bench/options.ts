@@ -1,0 +1,80 @@
+/** The benchmark's command line: `bun run scripts/bench.ts [--rounds N] [--quick]`. */
+export interface BenchOptions {
+  rounds: number;
+  quick: boolean;
+  /** Sequential round trips per round, after `warmup` more that are not counted. */
+  roundTrips: number;
+  warmup: number;
+  /** Messages per pipelined run. */
+  pipelined: number;
+  /** The one message of the bulk run, in bytes. */
+  bulkBytes: number;
+  /** Runs of each start-up measurement per round. */
+  startups: number;
+}
+
+/** Payload of the round-trip and pipelined messages. */
+export const MESSAGE_SIZE = 64;
+/** Frames per write in the pipelined run. */
+export const FRAMES_PER_WRITE = 64;
+
+export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick]
+
+Measures the 121chat server side by side with two floors started by the benchmark itself: a minimal Bun
+server (the runtime floor) and, where \`cc\` exists, the same minimal server in C (the native floor). Each
+figure is the median of N rounds (default 5); client and servers are pinned to CPU 0 with taskset where
+it exists. The program under test is src/main.ts run by this Bun, or the executable named by CHAT121_BIN.
+
+  a. ack round trip: 5,000 sequential 64-byte messages after a warm-up, p50 and p99 in µs;
+  b. pipelined: 100,000 messages of 64 bytes, 64 frames per write, acks per second (each round the
+     median of 3 runs);
+  c. bulk: one 256 MiB message from an app client to an app server (pipe mode), MB/s and the receiver's
+     peak RSS, beside nc moving the same bytes where nc is installed;
+  d. start-up of the compiled executable (CHAT121_BIN, or dist/121chat-<os>-<arch> from
+     \`npm run build -- --target host\`): --version and time to \`listening\`, against a compiled hello-world.
+
+Prints a Markdown table and writes the figures to bench-results.json.
+
+  --rounds N   rounds per figure (default 5; 3 with --quick)
+  --quick      a reduced run for CI (small counts, 16 MiB bulk): well under a minute
+`;
+
+export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
+  let rounds: number | undefined;
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "-h" || arg === "--help") return "help";
+    if (arg === "--quick") {
+      quick = true;
+      continue;
+    }
+    if (arg !== "--rounds") throw new Error(`unknown argument '${arg}'`);
+    const value = argv[++i];
+    const number = Number(value);
+    if (value === undefined || !Number.isInteger(number) || number < 1 || number > 100) {
+      throw new Error(`--rounds needs a whole number from 1 to 100, got '${value ?? ""}'`);
+    }
+    rounds = number;
+  }
+  if (quick) {
+    return {
+      rounds: rounds ?? 3,
+      quick,
+      roundTrips: 1000,
+      warmup: 500,
+      pipelined: 20_000,
+      bulkBytes: 16 * 1024 * 1024,
+      startups: 5,
+    };
+  }
+  return {
+    rounds: rounds ?? 5,
+    quick,
+    roundTrips: 5000,
+    warmup: 2000,
+    pipelined: 100_000,
+    bulkBytes: 256 * 1024 * 1024,
+    startups: 20,
+  };
+}

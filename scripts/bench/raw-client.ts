@@ -1,0 +1,225 @@
+import type { Socket } from "bun";
+import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
+import { encodeFrame, writeHeader } from "../../src/protocol/encoder.ts";
+import { encodeHello } from "../../src/protocol/hello.ts";
+
+/**
+ * The benchmark's load generator: a protocol client written straight on a Bun socket, with hand-rolled
+ * framing, so that what is measured is the server (the app's, or a floor) and not the app's own client.
+ * It speaks just enough of the protocol: HELLO, MSG with ids 1, 2, 3, …, ACKs (checked: type and id, in
+ * order), BYE.
+ */
+export class RawClient {
+  private socket!: Socket<undefined>;
+  private nextId = 1;
+  /** Id of the next ACK expected. */
+  private expectedAck = 1;
+  private readonly header = new Uint8Array(HEADER_SIZE);
+  private headerFill = 0;
+  private skip = 0;
+  private greeted = false;
+  private onAck: () => void = () => {};
+  private failure: Error | null = null;
+  private fail: (error: Error) => void = () => {};
+  private onDrain: () => void = () => {};
+  private closed!: Promise<void>;
+
+  /** Connects to 127.0.0.1:`port` and completes the handshake. A server that answers BUSY is tried again. */
+  static async connect(port: number, timeoutMs = 10_000): Promise<RawClient> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const client = new RawClient();
+      try {
+        await client.open(port, Math.max(1, deadline - performance.now()));
+        return client;
+      } catch (error) {
+        client.socket?.terminate();
+        const busy = error instanceof Error && error.message.includes("BUSY");
+        if (!busy || performance.now() > deadline) throw error;
+        await Bun.sleep(20); // the server has not seen the previous client leave yet
+      }
+    }
+  }
+
+  private async open(port: number, timeoutMs: number): Promise<void> {
+    let closedResolve!: () => void;
+    this.closed = new Promise((resolve) => {
+      closedResolve = resolve;
+    });
+    const greeting = new Promise<void>((resolve, reject) => {
+      this.onAck = resolve; // the first frame a server sends is its HELLO
+      this.fail = reject;
+    });
+    this.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_socket, chunk) => this.receive(chunk),
+        drain: () => this.onDrain(),
+        close: () => {
+          this.failWith(new Error("the server closed the connection"));
+          closedResolve();
+        },
+        error: (_socket, error) => this.failWith(error),
+      },
+    });
+    this.socket.setNoDelay(true);
+    this.socket.write(encodeFrame(FrameType.HELLO, 0, encodeHello(0)));
+    await withTimeout(greeting, timeoutMs, "the server's HELLO");
+  }
+
+  /**
+   * `count` round trips one after the other: send a MSG of `size` bytes, wait for its ACK, send the next.
+   * Returns each round trip in µs.
+   */
+  roundTrips(count: number, size: number, timeoutMs: number): Promise<Float64Array> {
+    const samples = new Float64Array(count);
+    const frame = encodeFrame(FrameType.MSG, 0, new Uint8Array(size).fill(0x61));
+    let done = 0;
+    let sentAt = 0;
+    const sendNext = () => {
+      writeHeader(frame, 0, FrameType.MSG, this.nextId++, size);
+      sentAt = performance.now();
+      if (this.socket.write(frame) !== frame.length) this.failWith(new Error("a 64-byte write was cut"));
+    };
+    const finished = new Promise<Float64Array>((resolve, reject) => {
+      this.fail = reject;
+      this.onAck = () => {
+        samples[done++] = (performance.now() - sentAt) * 1000;
+        if (done === count) resolve(samples);
+        else sendNext();
+      };
+    });
+    sendNext();
+    return withTimeout(finished, timeoutMs, `${count} round trips`);
+  }
+
+  /**
+   * `count` MSGs of `size` bytes sent as fast as the socket takes them, `perWrite` frames per write; resolves
+   * with the ms from the first write to the last ACK.
+   */
+  pipelined(count: number, size: number, perWrite: number, timeoutMs: number): Promise<number> {
+    const frameSize = HEADER_SIZE + size;
+    const batch = new Uint8Array(frameSize * perWrite).fill(0x61);
+    let sent = 0;
+    let acked = 0;
+    let started = 0;
+    let pending: Uint8Array | null = null; // the part of a batch the socket has not taken yet
+    const writeMore = () => {
+      for (;;) {
+        if (pending === null) {
+          if (sent === count) return;
+          const frames = Math.min(perWrite, count - sent);
+          for (let i = 0; i < frames; i++)
+            writeHeader(batch, i * frameSize, FrameType.MSG, this.nextId++, size);
+          sent += frames;
+          pending = batch.subarray(0, frames * frameSize);
+        }
+        const written = this.socket.write(pending);
+        if (written < pending.length) {
+          pending = pending.subarray(Math.max(0, written));
+          return; // the rest goes on `drain`
+        }
+        pending = null;
+      }
+    };
+    const finished = new Promise<number>((resolve, reject) => {
+      this.fail = reject;
+      this.onAck = () => {
+        if (++acked === count) resolve(performance.now() - started);
+      };
+      this.onDrain = writeMore;
+    });
+    started = performance.now();
+    writeMore();
+    return withTimeout(finished, timeoutMs, `${count} pipelined messages`).finally(() => {
+      this.onDrain = () => {};
+    });
+  }
+
+  /** Says BYE and waits (bounded) for the server to close, so that its slot is free for the next client. */
+  async close(): Promise<void> {
+    this.fail = () => {};
+    this.failure = new Error("closing");
+    this.socket.write(encodeFrame(FrameType.BYE, 0));
+    this.socket.end();
+    await withTimeout(this.closed, 5000, "the server to close").catch(() => this.socket.terminate());
+  }
+
+  private receive(chunk: Uint8Array): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.skip > 0) {
+        // The rest of the server's HELLO payload.
+        const take = Math.min(this.skip, chunk.length - pos);
+        this.skip -= take;
+        pos += take;
+        if (this.skip === 0) this.greet();
+        continue;
+      }
+      const take = Math.min(HEADER_SIZE - this.headerFill, chunk.length - pos);
+      this.header.set(chunk.subarray(pos, pos + take), this.headerFill);
+      this.headerFill += take;
+      pos += take;
+      if (this.headerFill < HEADER_SIZE) return;
+      this.headerFill = 0;
+      const type = this.header[0] as number;
+      const id = readU32(this.header, 1);
+      const length = readU32(this.header, 5);
+      if (!this.greeted) {
+        if (type !== FrameType.HELLO) {
+          const what = type === FrameType.BUSY ? "BUSY" : `frame type ${type}`;
+          this.failWith(new Error(`the server answered ${what} instead of HELLO`));
+          return;
+        }
+        if (length === 0) this.greet();
+        else this.skip = length;
+        continue;
+      }
+      if (type !== FrameType.ACK || length !== 0) {
+        this.failWith(new Error(`frame type ${type} of ${length} bytes instead of an ACK`));
+        return;
+      }
+      if (id !== this.expectedAck) {
+        this.failWith(new Error(`ACK ${id} arrived, ${this.expectedAck} was expected`));
+        return;
+      }
+      this.expectedAck++;
+      this.onAck();
+    }
+  }
+
+  private greet(): void {
+    this.greeted = true;
+    this.onAck();
+  }
+
+  private failWith(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.fail(error);
+  }
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (
+    (((bytes[at] as number) << 24) |
+      ((bytes[at + 1] as number) << 16) |
+      ((bytes[at + 2] as number) << 8) |
+      (bytes[at + 3] as number)) >>>
+    0
+  );
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

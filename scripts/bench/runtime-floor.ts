@@ -1,0 +1,117 @@
+/**
+ * The runtime floor: the least a Bun server must do to serve the benchmark's client. It answers HELLO with
+ * HELLO and every MSG with its ACK, and does nothing else: no session, no output, no timers. The benchmark
+ * runs it as a process of its own, started like the app, so the difference between the two is what the app
+ * adds on top of the runtime.
+ *
+ * Run: `bun scripts/bench/runtime-floor.ts` (listens on a free port of 127.0.0.1; the benchmark finds the
+ * port in /proc). The ACKs of one received chunk leave in one write; what the socket does not take waits
+ * for `drain`, in order.
+ */
+import type { Socket } from "bun";
+import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
+import { encodeFrame, writeHeader } from "../../src/protocol/encoder.ts";
+import { encodeHello } from "../../src/protocol/hello.ts";
+
+const HELLO_FRAME = encodeFrame(FrameType.HELLO, 0, encodeHello(0xffff_ffff));
+
+/** Where the parser is: in a header (`headerFill` bytes of it seen), or skipping a payload. */
+interface FloorState {
+  header: Uint8Array;
+  headerFill: number;
+  skip: number;
+  greeted: boolean;
+  unsent: Uint8Array[];
+}
+
+function onData(socket: Socket<FloorState>, chunk: Uint8Array): void {
+  const state = socket.data;
+  // At most one ACK per 9 bytes received, plus the HELLO.
+  const out = new Uint8Array(HELLO_FRAME.length + Math.ceil(chunk.length / HEADER_SIZE) * HEADER_SIZE);
+  let outEnd = 0;
+  let pos = 0;
+  while (pos < chunk.length) {
+    if (state.skip > 0) {
+      const take = Math.min(state.skip, chunk.length - pos);
+      state.skip -= take;
+      pos += take;
+      continue;
+    }
+    let header: Uint8Array = chunk;
+    let at = pos;
+    if (state.headerFill === 0 && chunk.length - pos >= HEADER_SIZE) {
+      pos += HEADER_SIZE; // the whole header is in this chunk: read it where it is
+    } else {
+      while (state.headerFill < HEADER_SIZE && pos < chunk.length) {
+        state.header[state.headerFill++] = chunk[pos++] as number;
+      }
+      if (state.headerFill < HEADER_SIZE) break;
+      state.headerFill = 0;
+      header = state.header;
+      at = 0;
+    }
+    const type = header[at] as number;
+    state.skip = readU32(header, at + 5);
+    if (type === FrameType.HELLO && !state.greeted) {
+      state.greeted = true;
+      out.set(HELLO_FRAME, outEnd);
+      outEnd += HELLO_FRAME.length;
+    } else if (type === FrameType.MSG) {
+      writeHeader(out, outEnd, FrameType.ACK, readU32(header, at + 1), 0);
+      outEnd += HEADER_SIZE;
+    }
+  }
+  if (outEnd > 0) send(socket, out.subarray(0, outEnd));
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (
+    (((bytes[at] as number) << 24) |
+      ((bytes[at + 1] as number) << 16) |
+      ((bytes[at + 2] as number) << 8) |
+      (bytes[at + 3] as number)) >>>
+    0
+  );
+}
+
+function send(socket: Socket<FloorState>, bytes: Uint8Array): void {
+  const unsent = socket.data.unsent;
+  if (unsent.length > 0) {
+    unsent.push(bytes);
+    return;
+  }
+  const written = socket.write(bytes);
+  if (written < bytes.length) unsent.push(bytes.subarray(Math.max(0, written)));
+}
+
+function onDrain(socket: Socket<FloorState>): void {
+  const unsent = socket.data.unsent;
+  while (unsent.length > 0) {
+    const bytes = unsent[0] as Uint8Array;
+    const written = socket.write(bytes);
+    if (written < bytes.length) {
+      unsent[0] = bytes.subarray(Math.max(0, written));
+      return;
+    }
+    unsent.shift();
+  }
+}
+
+Bun.listen<FloorState>({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: {
+    open(socket) {
+      socket.setNoDelay(true);
+      socket.data = {
+        header: new Uint8Array(HEADER_SIZE),
+        headerFill: 0,
+        skip: 0,
+        greeted: false,
+        unsent: [],
+      };
+    },
+    data: onData,
+    drain: onDrain,
+  },
+});

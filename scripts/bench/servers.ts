@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import { cleanEnv, programCommand, ROOT } from "../../tests/helpers/program.ts";
+import { listeningPort, type ProcessGroup, type Started } from "./processes.ts";
+
+/** A server under measurement: the app's, or one of the floors. */
+export interface ServerUnderTest {
+  name: "app" | "runtime floor" | "native floor";
+  port: number;
+  proc: Started;
+}
+
+/** The app's server in JSON mode on 127.0.0.1, its events going to /dev/null. */
+export async function startAppServer(group: ProcessGroup): Promise<ServerUnderTest> {
+  const proc = group.start([...programCommand(), "server", "--json", "--host", "127.0.0.1", "--port", "0"], {
+    stdout: Bun.file("/dev/null"),
+    env: cleanEnv(),
+  });
+  return { name: "app", port: await listeningPort(proc), proc };
+}
+
+/** The minimal Bun server (scripts/bench/runtime-floor.ts), run by the same Bun as the app. */
+export async function startRuntimeFloor(group: ProcessGroup): Promise<ServerUnderTest> {
+  const proc = group.start([process.execPath, join(ROOT, "scripts/bench/runtime-floor.ts")]);
+  return { name: "runtime floor", port: await listeningPort(proc), proc };
+}
+
+/**
+ * The minimal C server (scripts/bench/native-floor.c), compiled into `workDir`; skipped, with the reason,
+ * when there is no C compiler or the build fails.
+ */
+export async function startNativeFloor(
+  group: ProcessGroup,
+  workDir: string,
+): Promise<ServerUnderTest | { skipped: string }> {
+  const cc = Bun.which("cc");
+  if (!cc) return { skipped: "no C compiler (cc) on the PATH" };
+  const binary = join(workDir, "native-floor");
+  const build = Bun.spawnSync([cc, "-O2", "-o", binary, join(ROOT, "scripts/bench/native-floor.c")], {
+    stderr: "pipe",
+  });
+  if (build.exitCode !== 0) return { skipped: `cc failed: ${build.stderr.toString().trim()}` };
+  const proc = group.start([binary]);
+  return { name: "native floor", port: await listeningPort(proc), proc };
+}
