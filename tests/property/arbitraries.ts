@@ -11,7 +11,7 @@ import {
   MAX_PING_PAYLOAD,
   MAX_U32,
 } from "../../src/protocol/constants.ts";
-import { concat, frameBytes } from "../helpers/frames.ts";
+import { concat, cutAt, frameBytes } from "../helpers/frames.ts";
 
 export interface FrameSpec {
   type: FrameType;
@@ -72,15 +72,10 @@ export const chunkingArb: fc.Arbitrary<Chunking> = fc.oneof(
 export function applyChunking(bytes: Uint8Array, chunking: Chunking): Uint8Array[] {
   if (chunking.kind === "whole") return [bytes];
   if (chunking.kind === "bytes") return Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
-  const positions = chunking.at.map((p) => p % (bytes.length + 1)).sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const to of positions) {
-    chunks.push(bytes.subarray(from, to));
-    from = to;
-  }
-  chunks.push(bytes.subarray(from));
-  return chunks;
+  return cutAt(
+    bytes,
+    chunking.at.map((p) => p % (bytes.length + 1)).sort((a, b) => a - b),
+  );
 }
 
 /** Ways a peer (or a bad network, or a port scanner) can damage a valid stream. */
