@@ -2,7 +2,7 @@ import type { Config } from "../cli/args.ts";
 import { type ClientSession, connectClient } from "../net/client.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
 import { onTerminationSignal } from "./exit.ts";
-import { chooseFrontEnd } from "./front-end.ts";
+import { chooseFrontEnd, stdinChunks } from "./front-end.ts";
 
 /** Runs one session with the server; resolves with the exit status. */
 export async function runClientMode(config: Config): Promise<number> {
@@ -24,7 +24,7 @@ export async function runClientMode(config: Config): Promise<number> {
     front.view.notice(`connecting to ${host.includes(":") ? `[${host}]` : host}:${port}…`);
     front.view.start();
   } else {
-    void front.view.pumpInput(process.stdin);
+    void front.view.pumpInput(stdinChunks());
   }
 
   const options = {

@@ -2,7 +2,7 @@ import type { Config } from "../cli/args.ts";
 import { type ChatServer, startServer } from "../net/server.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
 import { onTerminationSignal } from "./exit.ts";
-import { chooseFrontEnd } from "./front-end.ts";
+import { chooseFrontEnd, stdinChunks } from "./front-end.ts";
 
 /** Serves one client at a time until the user stops the server; resolves with the exit status. */
 export async function runServerMode(config: Config): Promise<number> {
@@ -39,7 +39,7 @@ export async function runServerMode(config: Config): Promise<number> {
   onTerminationSignal(stop);
   if (front.kind === "interactive") front.view.start();
   // A server keeps serving after its input ends.
-  else void front.view.pumpInput(process.stdin);
+  else void front.view.pumpInput(stdinChunks());
 
   const code = await done;
   if (front.kind === "interactive") front.view.close();

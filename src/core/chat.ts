@@ -1,3 +1,4 @@
+import type { Bytes } from "../protocol/bytes.ts";
 import type { PendingMessage } from "./pending-acks.ts";
 import type { CloseKind, SendResult, SessionEvent } from "./session.ts";
 import type { StatsSnapshot } from "./stats.ts";
@@ -17,7 +18,8 @@ export interface ChatLink {
   readonly bufferedBytes: number;
   /** How many of this side's messages await their ACK. */
   readonly unackedCount: number;
-  send(payload: Uint8Array): SendResult;
+  /** Sends a message; the payload must not change until the peer has acknowledged it. */
+  send(payload: Bytes): SendResult;
   /** Says goodbye to the peer and ends the session. */
   close(reason?: string): void;
   stats(): StatsSnapshot;

@@ -1,9 +1,11 @@
+import type { Bytes } from "../protocol/bytes.ts";
+
 /** A message this side sent and the peer has not acknowledged yet. */
 export interface PendingMessage {
   id: number;
   /** Monotonic time (ms) at which its frame was handed to the transport. */
   sentAt: number;
-  payload: Uint8Array;
+  payload: Bytes;
 }
 
 /**
@@ -17,7 +19,7 @@ export class PendingAcks {
     return this.byId.size;
   }
 
-  add(id: number, sentAt: number, payload: Uint8Array): void {
+  add(id: number, sentAt: number, payload: Bytes): void {
     this.byId.set(id, { id, sentAt, payload });
   }
 

@@ -1,5 +1,6 @@
+import { type Bytes, flat } from "../protocol/bytes.ts";
 import { FrameType, frameTypeName, MAX_U32 } from "../protocol/constants.ts";
-import { type Frame, FrameDecoder } from "../protocol/decoder.ts";
+import { FrameDecoder } from "../protocol/decoder.ts";
 import { FrameWriter } from "../protocol/encoder.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { encodeHello, parseHello } from "../protocol/hello.ts";
@@ -32,7 +33,7 @@ export type CloseKind =
 
 export type SessionEvent =
   | { type: "open"; peerMaxMessage: number }
-  | { type: "message"; id: number; payload: Uint8Array }
+  | { type: "message"; id: number; payload: Bytes }
   | { type: "ack"; id: number; bytes: number; rttMs: number }
   | { type: "closed"; kind: CloseKind; reason: string };
 
@@ -111,15 +112,18 @@ export class Session {
     if (this.currentState === "closed") return;
     this.lastReceivedAt = now;
     try {
-      this.decoder.push(chunk, (frame) => this.onFrame(frame, now));
+      this.decoder.pushFields(chunk, (type, id, payload) => this.onFrame(type, id, payload, now));
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.fail(error.message);
     }
   }
 
-  /** Queues a message. Refused (with a reason) when not connected or larger than the peer accepts. */
-  send(payload: Uint8Array, now: number): SendResult {
+  /**
+   * Queues a message. Refused (with a reason) when not connected or larger than the peer accepts. The payload
+   * is kept (not copied) until the peer acknowledges it: it must not change meanwhile.
+   */
+  send(payload: Bytes, now: number): SendResult {
     if (this.currentState !== "open") return { ok: false, error: "not connected" };
     if (payload.length > this.peerMax) {
       return {
@@ -221,59 +225,59 @@ export class Session {
     return Math.max(this.lastReceivedAt, this.lastPingAt) + this.pingIntervalMs;
   }
 
-  private onFrame(frame: Frame, now: number): void {
+  private onFrame(type: FrameType, id: number, payload: Bytes, now: number): void {
     if (this.currentState === "closed") return; // frames after a BYE or an error in the same chunk
     if (this.currentState === "handshake") {
-      this.onHandshakeFrame(frame);
+      this.onHandshakeFrame(type, payload);
       return;
     }
-    switch (frame.type) {
+    switch (type) {
       case FrameType.MSG:
         this.counters.received++;
-        this.counters.receivedBytes += frame.payload.length;
-        this.events.push({ type: "message", id: frame.id, payload: frame.payload });
+        this.counters.receivedBytes += payload.length;
+        this.events.push({ type: "message", id, payload });
         // The adapter hands the message to the user before it writes this ACK out.
-        this.writer.frame(FrameType.ACK, frame.id);
+        this.writer.frame(FrameType.ACK, id);
         return;
       case FrameType.ACK: {
-        const settled = this.pending.settle(frame.id);
+        const settled = this.pending.settle(id);
         if (!settled) return; // an ACK for an unknown id is ignored
         const rttMs = now - settled.sentAt;
         this.counters.acked++;
         this.counters.rtt.record(rttMs);
-        this.events.push({ type: "ack", id: frame.id, bytes: settled.payload.length, rttMs });
+        this.events.push({ type: "ack", id, bytes: settled.payload.length, rttMs });
         return;
       }
       case FrameType.PING:
-        this.writer.frame(FrameType.PONG, frame.id, frame.payload);
+        this.writer.frame(FrameType.PONG, id, payload);
         return;
       case FrameType.PONG:
         return; // its arrival already counts as life
       case FrameType.BYE:
-        this.finish("peer-bye", utf8.decode(frame.payload));
+        this.finish("peer-bye", utf8.decode(flat(payload)));
         return;
       case FrameType.ERROR:
-        this.finish("peer-error", utf8.decode(frame.payload));
+        this.finish("peer-error", utf8.decode(flat(payload)));
         return;
       default:
         // HELLO again, or BUSY: both only belong to the handshake.
-        this.fail(`unexpected ${frameTypeName(frame.type)} after the handshake`);
+        this.fail(`unexpected ${frameTypeName(type)} after the handshake`);
     }
   }
 
-  private onHandshakeFrame(frame: Frame): void {
+  private onHandshakeFrame(type: FrameType, payload: Bytes): void {
     // The decoder guarantees the first frame is HELLO (server), or HELLO, BUSY or ERROR (client).
-    if (frame.type === FrameType.BUSY) {
-      this.finish("busy", utf8.decode(frame.payload) || "the server is busy");
+    if (type === FrameType.BUSY) {
+      this.finish("busy", utf8.decode(flat(payload)) || "the server is busy");
       return;
     }
-    if (frame.type === FrameType.ERROR) {
-      this.finish("peer-error", utf8.decode(frame.payload));
+    if (type === FrameType.ERROR) {
+      this.finish("peer-error", utf8.decode(flat(payload)));
       return;
     }
     let hello: ReturnType<typeof parseHello>;
     try {
-      hello = parseHello(frame.payload);
+      hello = parseHello(flat(payload));
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.fail(error.message);

@@ -3,6 +3,7 @@ import type { ChatLink, DeliveryEvent } from "../core/chat.ts";
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { SendResult, Session, SessionEvent } from "../core/session.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
+import type { Bytes } from "../protocol/bytes.ts";
 import { formatAddress } from "./address.ts";
 
 /** What a connection reports to its owner (the server's slot keeper, or the client). */
@@ -28,9 +29,6 @@ const UNREAD_LIMIT = 64 * 1024 * 1024;
 
 const now = (): number => performance.now();
 
-/** Bytes received without a message completing, between two requests for a garbage collection (see onData). */
-const GC_AFTER_BYTES = 16 * 1024 * 1024;
-
 /**
  * One TCP connection driving one Session: the socket's bytes go into the session, the session's bytes go out
  * through a write queue that honours partial writes (Bun's `write` takes only what the kernel accepts; the
@@ -40,8 +38,6 @@ export class Connection implements ChatLink {
   readonly peer: string;
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
-  /** Bytes received since a message (or anything else) last came out of the session, or since the last GC. */
-  private receivedSinceGc = 0;
   private closing = false;
   private socketClosed = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -78,7 +74,7 @@ export class Connection implements ChatLink {
 
   // ---- ChatLink: what a front end does ----
 
-  send(payload: Uint8Array): SendResult {
+  send(payload: Bytes): SendResult {
     const result = this.session.send(payload, now());
     this.pump();
     return result;
@@ -108,6 +104,8 @@ export class Connection implements ChatLink {
   // ---- socket handlers ----
 
   onData(chunk: Uint8Array): void {
+    // The session keeps views of the chunks of a large message until it is complete, instead of copying them:
+    // safe because Bun hands every read over in a buffer of its own.
     this.session.receive(chunk, now());
     if (this.queued > this.session.peerMaxMessage + UNREAD_LIMIT) {
       this.session.abandon(
@@ -115,16 +113,6 @@ export class Connection implements ChatLink {
       );
     }
     this.pump();
-    this.receivedSinceGc += chunk.length;
-    if (this.receivedSinceGc >= GC_AFTER_BYTES) {
-      // Bun hands every read over as a fresh buffer. While a large message is assembled each one is garbage
-      // as soon as it is copied, but the collector is paced by allocations in JS, of which there are none
-      // meanwhile, so they piled up: receiving one 256 MiB message peaked at 2.1× its size instead of 1.25×
-      // (docs/performance.md). A background collection now and then keeps that in check. (Small messages
-      // reset the count in dispatch: their events keep the collector busy enough.)
-      this.receivedSinceGc = 0;
-      Bun.gc(false);
-    }
   }
 
   onDrain(): void {
@@ -173,23 +161,27 @@ export class Connection implements ChatLink {
   }
 
   private dispatch(events: SessionEvent[]): void {
-    this.receivedSinceGc = 0;
-    let batch: DeliveryEvent[] | null = null;
-    for (const event of events) {
-      if (event.type === "message" || event.type === "ack") {
-        batch ??= [];
-        batch.push(event);
-        continue;
-      }
-      if (batch) this.owner.delivered(this, batch);
-      batch = null;
+    // Messages and acks go to the owner in runs, a batch per run: mostly the whole list, passed on as it is.
+    let runStart = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as SessionEvent;
+      if (event.type === "message" || event.type === "ack") continue;
+      this.deliver(events, runStart, i);
+      runStart = i + 1;
       if (event.type === "open") this.owner.opened(this);
       else if (!this.ended) {
         this.ended = true;
         this.owner.ended(this, event);
       }
     }
-    if (batch) this.owner.delivered(this, batch);
+    this.deliver(events, runStart, events.length);
+  }
+
+  /** Hands events[start, end), all of them messages or acks, to the owner as one batch (when not empty). */
+  private deliver(events: SessionEvent[], start: number, end: number): void {
+    if (end === start) return;
+    const run = start === 0 && end === events.length ? events : events.slice(start, end);
+    this.owner.delivered(this, run as DeliveryEvent[]);
   }
 
   /** Writes as much of the queue as the socket takes now. */

@@ -1,3 +1,4 @@
+import { ByteRange, type Bytes } from "./bytes.ts";
 import { type FrameType, HEADER_SIZE } from "./constants.ts";
 
 export const EMPTY = new Uint8Array(0);
@@ -38,8 +39,8 @@ const BLOCK_SIZE = 64 * 1024;
  * MSG in one received chunk) leaves in one socket write rather than one write per frame.
  *
  * Small frames are copied into a shared block; a large payload is never copied: its header goes into the
- * block and the payload itself is queued by reference. `take()` hands out views of the block that are never
- * written again, so the transport may hold them as long as it needs to.
+ * block and the payload itself is queued by reference (a payload in parts, part by part). `take()` hands out
+ * views of the block that are never written again, so the transport may hold them as long as it needs to.
  */
 export class FrameWriter {
   private block = new Uint8Array(BLOCK_SIZE);
@@ -53,20 +54,14 @@ export class FrameWriter {
     return this.queued + (this.end - this.start);
   }
 
-  frame(type: FrameType, id: number, payload: Uint8Array = EMPTY): void {
-    const large = payload.length >= COPY_LIMIT;
-    this.reserve(large ? HEADER_SIZE : HEADER_SIZE + payload.length);
+  frame(type: FrameType, id: number, payload: Bytes = EMPTY): void {
+    // A small frame's header and payload go into the block together.
+    this.reserve(HEADER_SIZE + (payload.length < COPY_LIMIT ? payload.length : 0));
     writeHeader(this.block, this.end, type, id, payload.length);
     this.end += HEADER_SIZE;
-    if (large) {
-      this.cut();
-      this.chunks.push(payload);
-      this.queued += payload.length;
-    } else if (payload.length > 0) {
-      // (Skipped for the empty payload of every ACK: even an empty `set` is a call into native code.)
-      this.block.set(payload, this.end);
-      this.end += payload.length;
-    }
+    if (payload instanceof Uint8Array) this.append(payload);
+    else if (payload instanceof ByteRange) this.append(payload.view());
+    else for (const part of payload.parts) this.append(part);
   }
 
   /** Everything written since the last call, in order; empty when there is nothing. */
@@ -76,6 +71,19 @@ export class FrameWriter {
     this.chunks = [];
     this.queued = 0;
     return out;
+  }
+
+  private append(bytes: Uint8Array): void {
+    if (bytes.length >= COPY_LIMIT) {
+      this.cut();
+      this.chunks.push(bytes);
+      this.queued += bytes.length;
+    } else if (bytes.length > 0) {
+      // (Skipped for the empty payload of every ACK: even an empty `set` is a call into native code.)
+      this.reserve(bytes.length);
+      this.block.set(bytes, this.end);
+      this.end += bytes.length;
+    }
   }
 
   /** Moves the untaken part of the block onto the chunk list. */

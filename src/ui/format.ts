@@ -1,6 +1,7 @@
 import type { SessionEnd } from "../core/chat.ts";
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
+import { type Bytes, prefix } from "../protocol/bytes.ts";
 import { sanitizeToString } from "./sanitize.ts";
 
 /** A round-trip time for people: `0.42 ms`, `12.3 ms`, `1530 ms`. */
@@ -40,10 +41,10 @@ export function formatStats(stats: StatsSnapshot): string[] {
 }
 
 /** A short, terminal-safe preview of a message: at most `max` characters, `…` where it was cut. */
-export function preview(payload: Uint8Array, max = 40): string {
+export function preview(payload: Bytes, max = 40): string {
   // A character takes at most 4 bytes, so these bytes are enough for `max` characters.
   const cutBytes = payload.length > max * 4;
-  const text = sanitizeToString(cutBytes ? payload.subarray(0, max * 4) : payload);
+  const text = sanitizeToString(prefix(payload, max * 4));
   const chars = [...text];
   return chars.length > max || cutBytes ? `${chars.slice(0, max - 1).join("")}…` : text;
 }

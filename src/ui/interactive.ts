@@ -2,6 +2,7 @@ import { networkInterfaces } from "node:os";
 import { createColors } from "picocolors";
 import type { ChatLink, ChatView, DeliveryEvent, SessionEnd } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
+import { type Bytes, prefix } from "../protocol/bytes.ts";
 import { COMMAND_HELP, parseInput } from "./commands.ts";
 import { describeEnd, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
 import { sanitize } from "./sanitize.ts";
@@ -162,13 +163,13 @@ export class InteractiveView implements ChatView {
 
   // ---- output ----
 
-  private showMessage(payload: Uint8Array): void {
-    const shown = payload.length > DISPLAY_LIMIT ? payload.subarray(0, DISPLAY_LIMIT) : payload;
+  private showMessage(payload: Bytes): void {
+    const cut = payload.length > DISPLAY_LIMIT;
     let text = "";
-    for (const segment of sanitize(shown)) {
+    for (const segment of sanitize(prefix(payload, DISPLAY_LIMIT))) {
       text += segment.escape ? this.c.inverse(segment.text) : segment.text;
     }
-    if (shown !== payload) text += this.c.dim(` … (${formatBytes(payload.length)} in all, cut for display)`);
+    if (cut) text += this.c.dim(` … (${formatBytes(payload.length)} in all, cut for display)`);
     this.screen.print(`${this.c.bold(this.c.magenta(`${this.peerName} › `))}${text}`);
   }
 

@@ -1,4 +1,6 @@
+import { ByteParts, ByteRange, flat } from "../protocol/bytes.ts";
 import { describeEnd, formatUnacked } from "./format.ts";
+import { FixedText } from "./output-batch.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -18,20 +20,30 @@ function utf8Text(payload: Uint8Array): string | undefined {
   }
 }
 
-const ascii = (text: string) => new TextEncoder().encode(text);
-const MESSAGE_ID = ascii(`{"event":"message","id":`);
-const BYTES = ascii(`,"bytes":`);
-const TEXT = ascii(`,"text":"`);
-const END_OF_TEXT = ascii(`"}\n`);
+const MESSAGE_ID = new FixedText(`{"event":"message","id":`);
+const BYTES = new FixedText(`,"bytes":`);
+const TEXT = new FixedText(`,"text":"`);
+const END_OF_TEXT = new FixedText(`"}\n`);
 
 /**
- * True when the bytes are printable ASCII without `"` or `\`: then they are their own JSON string content,
- * exactly what JSON.stringify would write, and go out without being decoded and encoded again.
+ * True when bytes[start, end) are printable ASCII without `"` or `\`: then they are their own JSON string
+ * content, exactly what JSON.stringify would write, and go out without being decoded and encoded again.
+ * (Given as a range of an array, so that a payload is read where it lies in the received chunk.)
  */
-function isPlainJsonText(payload: Uint8Array): boolean {
-  // A table lookup and an OR per byte, without a branch: twice as fast as testing each byte.
+function isPlainJsonText(bytes: Uint8Array, start: number, end: number): boolean {
+  // A table lookup and an OR per byte, without a branch: twice as fast as testing each byte; four bytes a
+  // round, which the JIT does not do by itself (another 10 ns off a 64-byte message).
+  const table = NOT_PLAIN;
   let special = 0;
-  for (let i = 0; i < payload.length; i++) special |= NOT_PLAIN[payload[i] as number] as number;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    special |=
+      (table[bytes[i] as number] as number) |
+      (table[bytes[i + 1] as number] as number) |
+      (table[bytes[i + 2] as number] as number) |
+      (table[bytes[i + 3] as number] as number);
+  }
+  for (; i < end; i++) special |= table[bytes[i] as number] as number;
   return special === 0;
 }
 
@@ -58,21 +70,28 @@ export const jsonFormat: ScriptFormat = {
   connected: (out, peer) => emit(out, { event: "connected", peer }),
   sent: (out, id, bytes) => out.stdout.push(`{"event":"sent","id":${id},"bytes":${bytes}}\n`),
   ack: (out, id, rttMs) => out.stdout.push(`{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}}\n`),
-  message(out, id, payload) {
-    if (isPlainJsonText(payload)) {
+  message(out, id, bytes) {
+    // The text is made of the whole payload: a large one that came in parts is joined here.
+    const payload = bytes instanceof ByteParts ? bytes.join() : bytes;
+    const plain =
+      payload instanceof ByteRange
+        ? isPlainJsonText(payload.source, payload.start, payload.start + payload.length)
+        : isPlainJsonText(payload, 0, payload.length);
+    if (plain) {
       // {"event":"message","id":N,"bytes":B,"text":"…"}, the same line JSON.stringify would give.
       const line = out.stdout;
-      line.push(MESSAGE_ID);
+      line.pushFixed(MESSAGE_ID);
       line.pushInteger(id);
-      line.push(BYTES);
+      line.pushFixed(BYTES);
       line.pushInteger(payload.length);
-      line.push(TEXT);
-      line.push(payload);
-      line.push(END_OF_TEXT);
+      line.pushFixed(TEXT);
+      line.pushBytes(payload);
+      line.pushFixed(END_OF_TEXT);
       return;
     }
-    const text = utf8Text(payload);
-    const body = text === undefined ? `"base64":"${base64(payload)}"` : `"text":${JSON.stringify(text)}`;
+    const array = flat(payload);
+    const text = utf8Text(array);
+    const body = text === undefined ? `"base64":"${base64(array)}"` : `"text":${JSON.stringify(text)}`;
     out.stdout.push(`{"event":"message","id":${id},"bytes":${payload.length},${body}}\n`);
   },
   disconnected(out, end, peerName) {

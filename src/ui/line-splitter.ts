@@ -1,12 +1,18 @@
-/** A line from the input: its bytes without the `\n`, or the fact that it was too long to keep. */
-export type InputLine = { bytes: Uint8Array; tooLong?: undefined } | { tooLong: number; bytes?: undefined };
+import { ByteParts, type Bytes } from "../protocol/bytes.ts";
+
+/**
+ * A line from the input: its bytes without the `\n` (views of the input chunks, in as many parts as the line
+ * was read in), or the fact that it was too long to keep.
+ */
+export type InputLine = { bytes: Bytes; tooLong?: undefined } | { tooLong: number; bytes?: undefined };
 
 const NEWLINE = 0x0a;
 
 /**
  * Splits a byte stream into lines at `\n`, byte for byte: nothing is decoded, a `\r` stays part of its line.
  * A line that grows past `limit` is not buffered any further; it is reported as too long (with its length)
- * when its end arrives, so no input can make this hold more than `limit` bytes.
+ * when its end arrives, so no input can make this hold more than `limit` bytes. A line is not joined into one
+ * array: a long line is handed out as the chunks it came in (the input must not reuse its chunks).
  */
 export class LineSplitter {
   private parts: Uint8Array[] = [];
@@ -55,6 +61,6 @@ export class LineSplitter {
     this.parts = [];
     this.held = 0;
     if (parts.length === 1) return { bytes: parts[0] as Uint8Array };
-    return { bytes: parts.length === 0 ? new Uint8Array(0) : Buffer.concat(parts) };
+    return { bytes: parts.length === 0 ? new Uint8Array(0) : new ByteParts(parts) };
   }
 }

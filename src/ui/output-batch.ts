@@ -1,3 +1,5 @@
+import { ByteRange, type Bytes } from "../protocol/bytes.ts";
+
 /** Pieces at least this large are written on their own instead of being copied into the batch. */
 const COPY_LIMIT = 64 * 1024;
 const BLOCK_SIZE = 256 * 1024;
@@ -22,6 +24,8 @@ const MAX_SAFE_DIGITS = 16;
 export class OutputBatch {
   private current = newBlock();
   private block = this.current.bytes;
+  /** The block as a DataView, to write four bytes at a time. */
+  private blockView = dataViewOf(this.block);
   private readonly spares: Block[] = [];
   private start = 0; // first byte of the block not yet written out
   private end = 0; // first free byte of the block
@@ -56,7 +60,7 @@ export class OutputBatch {
     }
     this.reserve(piece.length);
     if (piece.length <= SMALL_PIECE) {
-      // Copied byte by byte: cheaper than a call into native code for the few bytes of a JSON key.
+      // Copied byte by byte: cheaper than a call into native code for a few bytes.
       const block = this.block;
       let at = this.end;
       for (let i = 0; i < piece.length; i++) block[at++] = piece[i] as number;
@@ -66,6 +70,27 @@ export class OutputBatch {
     this.end += piece.length;
   }
 
+  /**
+   * Bytes in any of their shapes: a range copied from where it lies, parts one by one. (Not a case of `push`:
+   * testing for them on every small piece of every JSON event slowed the pipelined benchmark down.)
+   */
+  pushBytes(bytes: Bytes): void {
+    if (bytes instanceof Uint8Array) this.push(bytes);
+    else if (bytes instanceof ByteRange) this.pushRange(bytes);
+    else for (const part of bytes.parts) this.push(part);
+  }
+
+  /** A piece of text that never changes (a JSON key), four bytes at a time: three times faster than by byte. */
+  pushFixed(text: FixedText): void {
+    const { bytes, words } = text;
+    this.reserve(bytes.length);
+    const view = this.blockView;
+    let at = this.end;
+    for (let i = 0; i < words.length; i++, at += 4) view.setUint32(at, words[i] as number, true);
+    for (let i = words.length * 4; i < bytes.length; i++) this.block[at++] = bytes[i] as number;
+    this.end = at;
+  }
+
   /** Writes a whole number from 0 to 2^53 in decimal, as JSON and `String(n)` would, without making a string. */
   pushInteger(n: number): void {
     this.reserve(MAX_SAFE_DIGITS);
@@ -73,12 +98,20 @@ export class OutputBatch {
     for (let power = 10; power <= n; power *= 10) digits++;
     let at = this.end + digits;
     this.end = at;
+    const block = this.block;
     let rest = n;
-    do {
+    while (rest > 0x7fff_ffff) {
       const digit = rest % 10;
-      this.block[--at] = 0x30 + digit;
+      block[--at] = 0x30 + digit;
       rest = (rest - digit) / 10;
-    } while (rest > 0);
+    }
+    // The rest (all of any id or length below 2^31) in 32-bit integers: the JIT divides those twice as fast.
+    let small = rest | 0;
+    do {
+      const tens = (small / 10) | 0;
+      block[--at] = 0x30 + small - tens * 10;
+      small = tens;
+    } while (small !== 0);
   }
 
   flush(): void {
@@ -99,6 +132,17 @@ export class OutputBatch {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Copies a range straight from its source: `Buffer#copy` needs no view of it, unlike `set`. */
+  private pushRange(range: ByteRange): void {
+    if (range.length >= COPY_LIMIT) {
+      this.pushLarge(range.view());
+      return;
+    }
+    this.reserve(range.length);
+    copyBytes.call(range.source, this.block, this.end, range.start, range.start + range.length);
+    this.end += range.length;
+  }
+
   /** Written as it is (not copied), after what was gathered before it. */
   private pushLarge(bytes: Uint8Array): void {
     this.flush();
@@ -115,6 +159,7 @@ export class OutputBatch {
     this.current = this.spares.pop() ?? newBlock();
     this.current.retired = false;
     this.block = this.current.bytes;
+    this.blockView = dataViewOf(this.block);
     this.start = 0;
     this.end = 0;
   }
@@ -135,5 +180,23 @@ interface Block {
   /** Full: once nothing of it is being written, it may be reused. */
   retired: boolean;
 }
+
+/** Text that never changes, kept as its UTF-8 bytes and as 32-bit words of them, for `pushFixed`. */
+export class FixedText {
+  readonly bytes: Uint8Array;
+  /** The bytes four at a time (little-endian), as far as they go; the last 0 to 3 bytes are not in here. */
+  readonly words: Uint32Array;
+
+  constructor(text: string) {
+    this.bytes = new TextEncoder().encode(text);
+    const view = dataViewOf(this.bytes);
+    this.words = Uint32Array.from({ length: this.bytes.length >> 2 }, (_, i) => view.getUint32(i * 4, true));
+  }
+}
+
+const dataViewOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** Copies between byte arrays at offsets, without the view of the source that `set` needs. */
+const copyBytes = Buffer.prototype.copy;
 
 const newBlock = (): Block => ({ bytes: Buffer.allocUnsafe(BLOCK_SIZE), writing: 0, retired: false });

@@ -12,7 +12,7 @@ export const pipeFormat: ScriptFormat = {
   sent: () => {},
   ack: () => {},
   message(out, _id, payload) {
-    out.stdout.push(payload);
+    out.stdout.pushBytes(payload);
     out.stdout.push(NEWLINE);
   },
   disconnected(out, end, peerName) {

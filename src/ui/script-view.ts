@@ -1,5 +1,6 @@
 import type { ChatLink, ChatView, DeliveryEvent, SessionEnd } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
+import { type Bytes, flat } from "../protocol/bytes.ts";
 import { type InputLine, LineSplitter } from "./line-splitter.ts";
 import { OutputBatch } from "./output-batch.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
@@ -134,7 +135,7 @@ export class ScriptView implements ChatView {
         this.flush();
         return true;
       }
-      const bytes = this.options.typed && line.bytes.at(-1) === CR ? line.bytes.subarray(0, -1) : line.bytes;
+      const bytes = this.options.typed ? withoutCr(line.bytes) : line.bytes;
       const result = link.send(bytes);
       if (result.ok) {
         this.format.sent(this.out, result.id, bytes.length);
@@ -193,4 +194,10 @@ export class ScriptView implements ChatView {
     this.out.stdout.flush();
     this.out.stderr.flush();
   }
+}
+
+/** A typed line without the console's trailing `\r` (a typed line is short: joining its parts costs nothing). */
+function withoutCr(line: Bytes): Uint8Array {
+  const bytes = flat(line);
+  return bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes;
 }

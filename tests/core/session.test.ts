@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Session } from "../../src/core/session.ts";
+import { ByteParts, flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import {
   concat,
@@ -257,7 +258,10 @@ describe("Session messages and acknowledgements", () => {
     client.send(new Uint8Array(0), T0);
     client.send(Uint8Array.of(0, 255, 10, 13), T0);
     flow(client, server, T0 + 1);
-    expect(server.takeEvents()).toEqual([
+    const events = server
+      .takeEvents()
+      .map((e) => (e.type === "message" ? { ...e, payload: flat(e.payload) } : e));
+    expect(events).toEqual([
       { type: "message", id: 1, payload: utf8("first") },
       { type: "message", id: 2, payload: new Uint8Array(0) },
       { type: "message", id: 3, payload: Uint8Array.of(0, 255, 10, 13) },
@@ -332,6 +336,19 @@ describe("Session messages and acknowledgements", () => {
     expect(pair.client.send(utf8("late"), T0)).toEqual({ ok: false, error: "not connected" });
   });
 
+  test("a message in parts goes out as one MSG and is kept, as it is, until its ACK", () => {
+    const { client, server } = openPair();
+    const payload = new ByteParts([utf8("one "), utf8("message "), utf8("in parts")]);
+    expect(client.send(payload, T0)).toEqual({ ok: true, id: 1 });
+    expect(client.unacked().map((m) => m.payload)).toEqual([payload]);
+    expect(client.stats().sentBytes).toBe(payload.length);
+    server.receive(outputOf(client), T0 + 1);
+    const [message] = eventsOf(server.takeEvents(), "message");
+    expect(message && decodeText(message.payload)).toBe("one message in parts");
+    client.receive(outputOf(server), T0 + 2);
+    expect(client.takeEvents()).toEqual([{ type: "ack", id: 1, bytes: payload.length, rttMs: 2 }]);
+  });
+
   test("a large message passes through the wire intact, split at any point", () => {
     const { client, server } = openPair({ server: { maxMessage: 1 << 20 } });
     const payload = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 31) & 0xff);
@@ -340,7 +357,7 @@ describe("Session messages and acknowledgements", () => {
     const received: Uint8Array[] = [];
     for (let at = 0; at < bytes.length; at += 65_536) {
       server.receive(bytes.subarray(at, at + 65_536), T0 + 1);
-      for (const event of eventsOf(server.takeEvents(), "message")) received.push(event.payload);
+      for (const event of eventsOf(server.takeEvents(), "message")) received.push(flat(event.payload));
     }
     expect(received.length).toBe(1);
     expect(Buffer.compare(received[0] as Uint8Array, payload)).toBe(0);

@@ -1,4 +1,5 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import { flat } from "../../src/protocol/bytes.ts";
 import { DEFAULT_MAX_MESSAGE, FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import type { Frame } from "../../src/protocol/decoder.ts";
 import { exitOf } from "../helpers/bounded.ts";
@@ -88,7 +89,8 @@ test("a MSG header longer than --max-message-size is refused before any payload 
   await peer.write(validHello());
   const hello = await peer.waitForFrame((f) => f.type === FrameType.HELLO);
   // The server advertises its limit in its HELLO: magic (7), version (1), max_message (4).
-  expect(new DataView(hello.payload.buffer, hello.payload.byteOffset).getUint32(8)).toBe(1024);
+  const helloPayload = flat(hello.payload);
+  expect(new DataView(helloPayload.buffer, helloPayload.byteOffset).getUint32(8)).toBe(1024);
 
   await peer.write(rawFrame(FrameType.MSG, 1, 1025)); // the header alone; not one payload byte follows
   const error = await peer.waitForFrame((f) => f.type === FrameType.ERROR);

@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
+import { flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import { encodeFrame } from "../../src/protocol/encoder.ts";
 import { expectClientChats } from "../helpers/chat.ts";
@@ -37,7 +38,7 @@ test(
     for (let answered = 0; answered < 4; answered++) {
       const ping = await peer.waitForFrame((f) => f.type === FrameType.PING && f.id > lastPing);
       lastPing = ping.id;
-      await peer.write(encodeFrame(FrameType.PONG, ping.id, ping.payload));
+      await peer.write(encodeFrame(FrameType.PONG, ping.id, flat(ping.payload)));
     }
     expect(server.events.some((e) => e.event === "disconnected")).toBe(false);
 

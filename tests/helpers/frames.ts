@@ -3,6 +3,7 @@
  * of FrameWriter and the decoder where it matters: `rawFrame` writes a header byte by byte, so a test can
  * announce a length that does not match the payload, or a type that does not exist.
  */
+import { type Bytes, flat } from "../../src/protocol/bytes.ts";
 import { FrameType, HEADER_SIZE, MAGIC, PROTOCOL_VERSION } from "../../src/protocol/constants.ts";
 import { type DecoderOptions, type Frame, FrameDecoder } from "../../src/protocol/decoder.ts";
 
@@ -72,7 +73,7 @@ export interface PlainFrame {
 export const plain = (frame: Frame): PlainFrame => ({
   type: frame.type,
   id: frame.id,
-  payload: Array.from(frame.payload),
+  payload: Array.from(flat(frame.payload)),
 });
 
 /** Feeds `chunks` to a fresh decoder and returns every frame it produced. */
@@ -100,5 +101,5 @@ export function cutAt(bytes: Uint8Array, positions: readonly number[]): Uint8Arr
   return chunks;
 }
 
-export const decodeText = (bytes: Uint8Array | number[]): string =>
-  new TextDecoder().decode(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+export const decodeText = (bytes: Bytes | number[]): string =>
+  new TextDecoder().decode(Array.isArray(bytes) ? new Uint8Array(bytes) : flat(bytes));

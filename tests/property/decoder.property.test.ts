@@ -11,3 +11,7 @@ test("property: valid frames cut into chunks at arbitrary points decode to exact
 test("property: random and mutated bytes raise only ProtocolError and never buffer past the limit", () => {
   assertProperty("decoder-hostile", { numRuns: 2000, seed: SEED });
 });
+
+test("property: a large payload in chunks of any sizes arrives whole, and what is kept for it stays bounded", () => {
+  assertProperty("decoder-large-payload", { numRuns: 300, seed: SEED });
+});

@@ -3,7 +3,11 @@
  * scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
-import { framesSurviveAnyChunking, hostileBytesOnlyRaiseProtocolError } from "./decoder-properties.ts";
+import {
+  framesSurviveAnyChunking,
+  hostileBytesOnlyRaiseProtocolError,
+  largePayloadsStayBounded,
+} from "./decoder-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 
 export interface PropertyDefinition {
@@ -23,6 +27,12 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary:
       "random and mutated byte streams raise only ProtocolError and stay within the header-checked limit",
     build: hostileBytesOnlyRaiseProtocolError as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "decoder-large-payload",
+    summary:
+      "a large payload cut into chunks of any sizes arrives whole, and what is kept for it stays within bounds",
+    build: largePayloadsStayBounded as () => fc.IProperty<unknown>,
   },
   {
     name: "session-pair",

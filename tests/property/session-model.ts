@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type CloseKind, Session, type SessionEvent } from "../../src/core/session.ts";
+import { flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import { type Frame, FrameDecoder } from "../../src/protocol/decoder.ts";
 import { concat, frameBytes } from "../helpers/frames.ts";
@@ -170,7 +171,7 @@ class Endpoint {
   }
 }
 
-const plain = (f: Frame) => ({ type: f.type, id: f.id, payload: Array.from(f.payload) });
+const plain = (f: Frame) => ({ type: f.type, id: f.id, payload: Array.from(flat(f.payload)) });
 
 /** Command lists long enough for conversations, pings and timeouts to happen within one case. */
 export const commandsArb: fc.Arbitrary<Command[]> = fc.array(commandArb, {
@@ -374,8 +375,9 @@ export class SessionWorld {
         const expected = peer.sent[end.messages.length];
         assert.ok(expected, `${side}: message id ${event.id} that the peer never sent`);
         assert.equal(event.id, expected.id);
-        assert.deepEqual(Array.from(event.payload), Array.from(expected.payload));
-        end.messages.push({ id: event.id, payload: Array.from(event.payload) });
+        const payload = Array.from(flat(event.payload));
+        assert.deepEqual(payload, Array.from(expected.payload));
+        end.messages.push({ id: event.id, payload });
         return;
       }
       case "ack": {

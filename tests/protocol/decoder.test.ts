@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ByteParts, ByteRange, type Bytes, flat } from "../../src/protocol/bytes.ts";
 import {
   FrameType,
   HEADER_SIZE,
@@ -155,26 +156,59 @@ describe("FrameDecoder: payloads", () => {
     expect(() => decodeChunks([rawFrame(FrameType.MSG, 1, 1)], { maxMessage: 0 })).toThrow(ProtocolError);
   });
 
-  test("a frame lying whole in one chunk is handed out as a view of that chunk (zero copy)", () => {
+  test("a payload lying whole in one chunk is handed out as where it lies in that chunk (no copy, no view)", () => {
     const chunk = concat([
       frameBytes(FrameType.MSG, 1, utf8("first")),
       frameBytes(FrameType.MSG, 2, utf8("two")),
     ]);
-    const frames: Frame[] = [];
-    new FrameDecoder(options).push(chunk, (f) => frames.push(f));
-    expect(frames.map((f) => f.payload.buffer === chunk.buffer)).toEqual([true, true]);
-    expect(frames[0]?.payload.byteOffset).toBe(HEADER_SIZE);
+    const payloads: Bytes[] = [];
+    new FrameDecoder(options).push(chunk, (f) => payloads.push(f.payload));
+    expect(payloads).toEqual([
+      new ByteRange(chunk, HEADER_SIZE, 5),
+      new ByteRange(chunk, 2 * HEADER_SIZE + 5, 3),
+    ]);
+    expect(payloads.every((p) => p instanceof ByteRange && p.source === chunk)).toBe(true);
   });
 
-  test("a payload split across chunks is copied into its own buffer of exactly its length", () => {
+  test("pushFields hands out the same frames as push, as fields", () => {
+    const chunks = cutAt(encodeAll(sampleFrames()), [3, 20, 21, 50]);
+    const fields: PlainFrame[] = [];
+    const decoder = new FrameDecoder(options);
+    for (const chunk of chunks) {
+      decoder.pushFields(chunk, (type, id, payload) =>
+        fields.push({ type, id, payload: Array.from(flat(payload)) }),
+      );
+    }
+    expect(fields).toEqual(sampleFrames());
+  });
+
+  test("a short payload split across chunks is copied into its own array of exactly its length", () => {
     const bytes = frameBytes(FrameType.MSG, 1, utf8("spanning two chunks"));
     const frames: Frame[] = [];
     const decoder = new FrameDecoder(options);
     for (const chunk of cutAt(bytes, [15])) decoder.push(chunk, (f) => frames.push(f));
     const payload = frames[0]?.payload;
-    expect(payload && new TextDecoder().decode(payload)).toBe("spanning two chunks");
-    expect(payload?.buffer).not.toBe(bytes.buffer);
-    expect(payload?.buffer.byteLength).toBe(payload?.length);
+    expect(payload).toBeInstanceOf(Uint8Array);
+    const array = payload as Uint8Array;
+    expect(new TextDecoder().decode(array)).toBe("spanning two chunks");
+    expect(array.buffer).not.toBe(bytes.buffer);
+    expect(array.buffer.byteLength).toBe(array.length);
+  });
+
+  test("a large payload split across chunks comes as the chunks themselves, not copied", () => {
+    const payload = Uint8Array.from({ length: 600_000 }, (_, i) => (i * 7) & 0xff);
+    const stream = frameBytes(FrameType.MSG, 1, payload);
+    // As a socket hands them over: each chunk in a buffer of its own.
+    const chunks = cutAt(stream, [100_000, 400_000]).map((chunk) => chunk.slice());
+    const frames: Frame[] = [];
+    const decoder = new FrameDecoder({ maxMessage: 1 << 20 });
+    for (const chunk of chunks) decoder.push(chunk, (f) => frames.push(f));
+    const received = frames[0]?.payload;
+    expect(received).toBeInstanceOf(ByteParts);
+    const parts = (received as ByteParts).parts;
+    expect(parts.map((part) => part.buffer)).toEqual(chunks.map((chunk) => chunk.buffer));
+    expect(Buffer.compare((received as ByteParts).join(), payload)).toBe(0);
+    expect(decoder.bufferedBytes).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ByteParts } from "../../src/protocol/bytes.ts";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { encodeFrame, FrameWriter, writeHeader } from "../../src/protocol/encoder.ts";
 import { concat, decodeOutput, frameBytes, utf8 } from "../helpers/frames.ts";
@@ -65,6 +66,21 @@ describe("FrameWriter", () => {
       [FrameType.MSG, 2, large.length],
       [FrameType.ACK, 3, 0],
     ]);
+  });
+
+  test("a payload in parts is one frame: large parts by reference, short ones copied, in order", () => {
+    const writer = new FrameWriter();
+    const large = new Uint8Array(20 * 1024).fill(0x41);
+    const parts = [utf8("short "), large, utf8(" tail")];
+    writer.frame(FrameType.MSG, 5, new ByteParts(parts));
+    writer.frame(FrameType.ACK, 6);
+    const chunks = writer.take();
+    expect(chunks).toContain(large); // the very same array, not a copy
+    const whole = concat(parts);
+    expect(hex(concat(chunks))).toBe(
+      hex(concat([frameBytes(FrameType.MSG, 5, whole), frameBytes(FrameType.ACK, 6)])),
+    );
+    expect(writer.pendingBytes).toBe(0);
   });
 
   test("a payload just under the copy limit is copied", () => {

@@ -3,6 +3,7 @@ import type { SessionEnd } from "../../src/core/chat.ts";
 import type { PendingMessage } from "../../src/core/pending-acks.ts";
 import type { CloseKind } from "../../src/core/session.ts";
 import type { StatsSnapshot } from "../../src/core/stats.ts";
+import { ByteParts } from "../../src/protocol/bytes.ts";
 import {
   describeEnd,
   formatBytes,
@@ -116,6 +117,12 @@ describe("preview", () => {
     expect(out.endsWith("…")).toBe(true);
     expect([...out].length).toBe(40);
     expect(preview(utf8("😀".repeat(40)))).toBe("😀".repeat(40));
+  });
+
+  test("a message in parts: read from its first parts only, cut the same way", () => {
+    const long = new ByteParts([utf8("x".repeat(30)), utf8("y".repeat(30)), new Uint8Array(1 << 20)]);
+    expect(preview(long)).toBe(`${"x".repeat(30)}${"y".repeat(9)}…`);
+    expect(preview(new ByteParts([utf8("he"), utf8("llo")]))).toBe("hello");
   });
 
   test("escaped and safe", () => {

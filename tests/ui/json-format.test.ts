@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { SessionEnd } from "../../src/core/chat.ts";
 import type { StatsSnapshot } from "../../src/core/stats.ts";
+import { ByteParts, ByteRange } from "../../src/protocol/bytes.ts";
 import { jsonFormat } from "../../src/ui/json-format.ts";
 import { flush, memoryStreams } from "../helpers/memory-streams.ts";
 
@@ -70,6 +71,19 @@ describe("the JSON events of the contract, exactly", () => {
       bytes: 11,
       text: "héllo 😀",
     });
+  });
+
+  test("message: a payload in parts is one text, split characters included", () => {
+    const bytes = utf8("héllo 😀");
+    const parts = new ByteParts([bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9)]);
+    expect(oneEvent((out) => jsonFormat.message(out, 1, parts))).toEqual({
+      event: "message",
+      id: 1,
+      bytes: 11,
+      text: "héllo 😀",
+    });
+    const plain = new ByteParts([utf8("plain "), utf8("ascii")]);
+    expect(oneEvent((out) => jsonFormat.message(out, 2, plain)).text).toBe("plain ascii");
   });
 
   test("message: an empty payload is an empty text", () => {
@@ -186,8 +200,12 @@ test("property: a message event is exactly what JSON.stringify writes, whichever
       fc.integer({ min: 1, max: 0xffff_ffff }),
       (text, id) => {
         const payload = utf8(text);
-        const { lines } = run((out) => jsonFormat.message(out, id, payload));
-        expect(lines).toEqual([JSON.stringify({ event: "message", id, bytes: payload.length, text })]);
+        const expected = [JSON.stringify({ event: "message", id, bytes: payload.length, text })];
+        expect(run((out) => jsonFormat.message(out, id, payload)).lines).toEqual(expected);
+        // The same bytes where the decoder hands them out: a range of a received chunk, amid other bytes.
+        const chunk = new Uint8Array([0x22, ...payload, 0x5c]);
+        const range = new ByteRange(chunk, 1, payload.length);
+        expect(run((out) => jsonFormat.message(out, id, range)).lines).toEqual(expected);
       },
     ),
     { seed: 7121, numRuns: 2000 },

@@ -1,15 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { ByteParts, flat } from "../../src/protocol/bytes.ts";
 import { type InputLine, LineSplitter } from "../../src/ui/line-splitter.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+const decoder = new TextDecoder();
 
 /** Lines as plain arrays (or { tooLong }), easy to compare. */
 function plain(lines: (InputLine | null)[]): (number[] | { tooLong: number } | null)[] {
   return lines.map((line) => {
     if (line === null) return null;
     if (line.tooLong !== undefined) return { tooLong: line.tooLong };
-    return [...line.bytes];
+    return [...flat(line.bytes)];
   });
 }
 
@@ -68,6 +70,19 @@ describe("splitting at \\n", () => {
     expect(plain(splitter.push(bytes("\nx")))).toEqual([[]]);
     expect(plain([splitter.end()])).toEqual([[0x78]]);
     expect(splitter.end()).toBeNull();
+  });
+
+  test("a line over several chunks comes as views of those chunks, not joined into a copy", () => {
+    const splitter = new LineSplitter(1024);
+    const first = bytes("hello ");
+    const second = bytes("world\nnext");
+    splitter.push(first);
+    const lines = splitter.push(second);
+    expect(lines).toHaveLength(1);
+    const line = lines[0]?.bytes as ByteParts;
+    expect(line).toBeInstanceOf(ByteParts);
+    expect(line.parts.map((part) => part.buffer)).toEqual([first.buffer, second.buffer]);
+    expect(decoder.decode(line.join())).toBe("hello world");
   });
 
   test("empty chunks change nothing", () => {

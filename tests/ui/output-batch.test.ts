@@ -1,6 +1,8 @@
 import { expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import { OutputBatch } from "../../src/ui/output-batch.ts";
+import fc from "fast-check";
+import { ByteParts, ByteRange } from "../../src/protocol/bytes.ts";
+import { FixedText, OutputBatch } from "../../src/ui/output-batch.ts";
 import { MemoryStream } from "../helpers/memory-streams.ts";
 
 test("small pieces are gathered and written with one write on flush", () => {
@@ -27,6 +29,17 @@ test("a large piece is written on its own, after what was batched before it", ()
   batch.flush();
   expect(stream.chunks.map((c) => c.length)).toEqual([7, large.length, 6]);
   expect(stream.text).toBe(`before\n${"a".repeat(large.length)}after\n`);
+});
+
+test("bytes in parts are written part by part, in order: large parts as they are, short ones batched", () => {
+  const stream = new MemoryStream();
+  const batch = new OutputBatch(stream);
+  const large = new Uint8Array(64 * 1024).fill(0x62);
+  batch.push("before\n");
+  batch.pushBytes(new ByteParts([new Uint8Array([0x61]), large, new Uint8Array([0x63, 0x0a])]));
+  batch.flush();
+  expect(stream.chunks.map((c) => c.length)).toEqual([8, large.length, 2]);
+  expect(stream.text).toBe(`before\na${"b".repeat(large.length)}c\n`);
 });
 
 test("congested while the stream is over its high-water mark; drained() waits for 'drain'", async () => {
@@ -61,13 +74,72 @@ test("congested while the stream is over its high-water mark; drained() waits fo
 test("pushInteger writes whole numbers in decimal, as String() would", () => {
   const stream = new MemoryStream();
   const batch = new OutputBatch(stream);
-  const numbers = [0, 7, 9, 10, 99, 100, 64, 1_000_000, 4_294_967_295, 2 ** 32, Number.MAX_SAFE_INTEGER];
+  const numbers = [
+    0,
+    7,
+    9,
+    10,
+    99,
+    100,
+    64,
+    1_000_000,
+    2 ** 31 - 1,
+    2 ** 31,
+    4_294_967_295,
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+  ];
   for (const n of numbers) {
     batch.pushInteger(n);
     batch.push(",");
   }
   batch.flush();
   expect(stream.text).toBe(`${numbers.join(",")},`);
+});
+
+test("property: pushInteger agrees with String() for any whole number up to 2^53", () => {
+  fc.assert(
+    fc.property(fc.array(fc.maxSafeNat(), { maxLength: 20 }), (numbers) => {
+      const stream = new MemoryStream();
+      const batch = new OutputBatch(stream);
+      for (const n of numbers) {
+        batch.pushInteger(n);
+        batch.push(" ");
+      }
+      batch.flush();
+      expect(stream.text).toBe(numbers.map((n) => `${n} `).join(""));
+    }),
+    { seed: 121, numRuns: 500 },
+  );
+});
+
+test("pushFixed writes its text exactly, whatever its length, also across blocks", () => {
+  const texts = ["", "a", "ab", "abc", "abcd", "abcde", `{"event":"message","id":`, "é ✓ 😀"].map(
+    (text) => [text, new FixedText(text)] as const,
+  );
+  const stream = new MemoryStream();
+  const batch = new OutputBatch(stream);
+  let expected = "";
+  for (let i = 0; i < 30_000; i++) {
+    const [text, fixed] = texts[i % texts.length] as (typeof texts)[number];
+    batch.pushFixed(fixed);
+    batch.pushInteger(i);
+    expected += `${text}${i}`;
+  }
+  batch.flush();
+  expect(stream.chunks.length).toBeGreaterThan(1); // it took more than one block
+  expect(stream.text).toBe(expected);
+});
+
+test("pushBytes copies a range from where it lies, and nothing around it", () => {
+  const stream = new MemoryStream();
+  const batch = new OutputBatch(stream);
+  const source = new TextEncoder().encode("xxhello worldyy");
+  batch.pushBytes(new ByteRange(source, 2, 11));
+  batch.pushBytes(new ByteRange(source, 0, 0));
+  batch.pushBytes(new ByteRange(new Uint8Array(100_000).fill(0x7a), 10, 70_000)); // large: written on its own
+  batch.flush();
+  expect(stream.text).toBe(`hello world${"z".repeat(70_000)}`);
 });
 
 test("many small pieces across several blocks arrive complete and in order", () => {

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import type { SessionEnd } from "../../src/core/chat.ts";
+import { ByteParts } from "../../src/protocol/bytes.ts";
 import { pipeFormat } from "../../src/ui/pipe-format.ts";
 import { flush, memoryStreams } from "../helpers/memory-streams.ts";
 
@@ -24,6 +25,12 @@ test("received messages go to stdout raw, each followed by \\n, nothing else the
   });
   expect([...stdout]).toEqual([...utf8("hello\n"), 0x0a, ...binary, 0x0a]);
   expect(stderr).toBe("121chat: connected to 127.0.0.1:5000\n");
+});
+
+test("a message in parts goes to stdout as its bytes in order, then \\n", () => {
+  const large = new Uint8Array(100_000).fill(0x62);
+  const { stdout } = run((out) => pipeFormat.message(out, 1, new ByteParts([utf8("a"), large, utf8("c")])));
+  expect(Buffer.compare(stdout, Buffer.concat([utf8("a"), large, utf8("c\n")]))).toBe(0);
 });
 
 test("status lines on stderr; an IPv6 listening address in brackets", () => {
