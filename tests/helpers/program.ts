@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { ProgramProcess } from "./program-process.ts";
 
 /**
  * Starting the real program as a separate process, the way a user or a script would.
@@ -70,29 +70,13 @@ export interface SpawnOptions {
  * The program running in --json mode, with its events parsed as they arrive. Every line on stdout must be
  * one JSON object: anything else fails the test that reads it.
  */
-export class JsonProgram {
+export class JsonProgram extends ProgramProcess {
   readonly events: JsonEvent[] = [];
-  stderr = "";
-  private readonly proc: Subprocess<"pipe", "pipe", "pipe">;
-  private waiters: (() => void)[] = [];
-  private readonly done: Promise<void>;
+  private pending = "";
+  private readonly decoder = new TextDecoder();
 
   constructor(args: string[], env: Record<string, string> = {}, options: SpawnOptions = {}) {
-    this.proc = Bun.spawn([...(options.wrap ?? []), ...programCommand(), ...args, "--json"], {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...cleanEnv(), ...env },
-    });
-    this.done = Promise.all([this.readEvents(), this.readStderr()]).then(() => {});
-  }
-
-  get pid(): number {
-    return this.proc.pid;
-  }
-
-  get exited(): Promise<number> {
-    return this.proc.exited;
+    super([...(options.wrap ?? []), ...programCommand(), ...args, "--json"], { ...cleanEnv(), ...env });
   }
 
   /** Starts a server on a free port of `host` and waits for its `listening` event. */
@@ -111,44 +95,18 @@ export class JsonProgram {
     }
   }
 
-  /** Writes to the program's stdin. */
-  write(data: string | Uint8Array): void {
-    this.proc.stdin.write(data);
-    this.proc.stdin.flush();
-  }
-
-  /** Ends the program's stdin (EOF). */
-  endInput(): void {
-    this.proc.stdin.end();
-  }
-
-  kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
-    this.proc.kill(signal);
-  }
-
   /** Waits for the first event (from the start) matching `match`. */
   async waitFor(match: (event: JsonEvent) => boolean, timeoutMs = 10_000): Promise<JsonEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.find(match);
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (left <= 0 || this.proc.exitCode !== null) {
-        await Bun.sleep(50); // let the last output arrive
-        const late = this.events.find(match);
-        if (late) return late;
-        throw new Error(
-          `no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events)}; stderr: ${this.stderr}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 250));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    let found: JsonEvent | undefined;
+    await this.waitUntil(
+      () => {
+        found = this.events.find(match);
+        return found !== undefined;
+      },
+      timeoutMs,
+      () => `no matching event among ${JSON.stringify(this.events)}`,
+    );
+    return found as JsonEvent;
   }
 
   /** Waits until `count` events match. */
@@ -157,46 +115,30 @@ export class JsonProgram {
     count: number,
     timeoutMs = 10_000,
   ): Promise<JsonEvent[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.filter(match);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline || this.proc.exitCode !== null) {
-        throw new Error(`${found.length} of ${count} events within ${timeoutMs} ms; stderr: ${this.stderr}`);
-      }
-      await Bun.sleep(20);
+    let found: JsonEvent[] = [];
+    await this.waitUntil(
+      () => {
+        found = this.events.filter(match);
+        return found.length >= count;
+      },
+      timeoutMs,
+      () => `${found.length} of ${count} events`,
+    );
+    return found;
+  }
+
+  /** Every line of stdout must be one JSON object: JSON.parse fails the test on anything else. */
+  protected onStdout(chunk: Uint8Array): void {
+    this.pending += this.decoder.decode(chunk, { stream: true });
+    let newline = this.pending.indexOf("\n");
+    while (newline !== -1) {
+      this.events.push(JSON.parse(this.pending.slice(0, newline)) as JsonEvent);
+      this.pending = this.pending.slice(newline + 1);
+      newline = this.pending.indexOf("\n");
     }
   }
 
-  /** Stops the program (SIGTERM, then SIGKILL) and waits for it and its output. */
-  async stop(): Promise<number> {
-    if (this.proc.exitCode === null) this.proc.kill("SIGTERM");
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
-    const code = await this.proc.exited;
-    clearTimeout(timer);
-    await this.done;
-    return code;
-  }
-
-  private async readEvents(): Promise<void> {
-    let pending = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of this.proc.stdout) {
-      pending += decoder.decode(chunk, { stream: true });
-      let newline = pending.indexOf("\n");
-      while (newline !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        this.events.push(JSON.parse(line) as JsonEvent);
-        newline = pending.indexOf("\n");
-      }
-      for (const wake of this.waiters.splice(0)) wake();
-    }
-    if (pending !== "") this.events.push(JSON.parse(pending) as JsonEvent);
-  }
-
-  private async readStderr(): Promise<void> {
-    const decoder = new TextDecoder();
-    for await (const chunk of this.proc.stderr) this.stderr += decoder.decode(chunk, { stream: true });
+  protected override onStdoutEnd(): void {
+    if (this.pending !== "") this.events.push(JSON.parse(this.pending) as JsonEvent);
   }
 }
