@@ -1,5 +1,6 @@
 import type { Socket } from "bun";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
+import { readU32 } from "../../src/protocol/decoder.ts";
 import { encodeFrame, writeHeader } from "../../src/protocol/encoder.ts";
 import { encodeHello } from "../../src/protocol/hello.ts";
 
@@ -199,16 +200,6 @@ export class RawClient {
     this.failure = error;
     this.fail(error);
   }
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    (((bytes[at] as number) << 24) |
-      ((bytes[at + 1] as number) << 16) |
-      ((bytes[at + 2] as number) << 8) |
-      (bytes[at + 3] as number)) >>>
-    0
-  );
 }
 
 /** `promise`, or a rejection naming `what` after `ms`. */

@@ -10,6 +10,7 @@
  */
 import type { Socket } from "bun";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
+import { readU32 } from "../../src/protocol/decoder.ts";
 import { encodeFrame, writeHeader } from "../../src/protocol/encoder.ts";
 import { encodeHello } from "../../src/protocol/hello.ts";
 
@@ -62,16 +63,6 @@ function onData(socket: Socket<FloorState>, chunk: Uint8Array): void {
     }
   }
   if (outEnd > 0) send(socket, out.subarray(0, outEnd));
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    (((bytes[at] as number) << 24) |
-      ((bytes[at + 1] as number) << 16) |
-      ((bytes[at + 2] as number) << 8) |
-      (bytes[at + 3] as number)) >>>
-    0
-  );
 }
 
 function send(socket: Socket<FloorState>, bytes: Uint8Array): void {

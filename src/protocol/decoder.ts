@@ -183,7 +183,8 @@ export class FrameDecoder {
   }
 }
 
-function readU32(bytes: Uint8Array, at: number): number {
+/** The big-endian u32 at `at` (the header's id and length fields). */
+export function readU32(bytes: Uint8Array, at: number): number {
   return (
     (((bytes[at] as number) << 24) |
       ((bytes[at + 1] as number) << 16) |
