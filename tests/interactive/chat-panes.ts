@@ -43,6 +43,21 @@ export async function startClient(pane: Pane, port: number): Promise<void> {
   await waitForEditor(pane);
 }
 
+/**
+ * The usual start of a test: `first` (the tmux session's pane) runs a server, a new window runs a client
+ * connected to it.
+ */
+export async function startChat(
+  tmux: Tmux,
+  first: Pane,
+): Promise<{ server: Pane; client: Pane; port: number }> {
+  const server = await defineProgram(first);
+  const client = await programWindow(tmux);
+  const port = await startServer(server);
+  await startClient(client, port);
+  return { server, client, port };
+}
+
 /** Waits until the line editor's prompt is the last line, with nothing typed on it. */
 export async function waitForEditor(pane: Pane): Promise<void> {
   await pane.waitUntil((screen) => (screen.split("\n").pop() ?? "") === PROMPT, "empty input prompt");

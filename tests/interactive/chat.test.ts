@@ -1,23 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { tmuxAvailable, withTmux } from "../helpers/tmux.ts";
-import {
-  defineProgram,
-  literal,
-  PROMPT,
-  programWindow,
-  RTT,
-  say,
-  startClient,
-  startServer,
-} from "./chat-panes.ts";
+import { literal, PROMPT, RTT, say, startChat } from "./chat-panes.ts";
 
 describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
   test("two windows chat both ways; each sender sees the round-trip time of its message", async () => {
     await withTmux(async (tmux, first) => {
-      const server = await defineProgram(first);
-      const client = await programWindow(tmux);
-      const port = await startServer(server);
-      await startClient(client, port);
+      const { server, client } = await startChat(tmux, first);
       await server.waitForText(/connected to 127\.0\.0\.1:\d+/);
 
       await say(client, "hello from the client");
@@ -40,10 +28,7 @@ describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
 
   test("a half-typed line survives an incoming message and is then sent whole", async () => {
     await withTmux(async (tmux, first) => {
-      const server = await defineProgram(first);
-      const client = await programWindow(tmux);
-      const port = await startServer(server);
-      await startClient(client, port);
+      const { server, client } = await startChat(tmux, first);
 
       await server.type("half-typed on the server");
       await server.waitUntil((screen) => screen.endsWith(`${PROMPT} half-typed on the server`), "typed text");
@@ -65,10 +50,7 @@ describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
 
   test("the ✓ of a wrapped line of wide characters goes after its end, covering nothing", async () => {
     await withTmux(async (tmux, first) => {
-      const server = await defineProgram(first);
-      const client = await programWindow(tmux);
-      const port = await startServer(server);
-      await startClient(client, port);
+      const { server, client } = await startChat(tmux, first);
 
       // "you › a" is 7 columns, so the 57th 日 does not fit on the first row of 120 and starts the second.
       const wide = `a${"日".repeat(106)}`;
@@ -80,10 +62,7 @@ describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
 
   test("/help lists the commands, /stats shows counts and round trips, //text sends /text", async () => {
     await withTmux(async (tmux, first) => {
-      const server = await defineProgram(first);
-      const client = await programWindow(tmux);
-      const port = await startServer(server);
-      await startClient(client, port);
+      const { server, client } = await startChat(tmux, first);
 
       await say(client, "/help");
       for (const command of ["/help", "/stats", "/quit", "//text"]) {
@@ -113,10 +92,7 @@ describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
 
   test("Ctrl-D on an empty line leaves like /quit, and both sides print the summary", async () => {
     await withTmux(async (tmux, first) => {
-      const server = await defineProgram(first);
-      const client = await programWindow(tmux);
-      const port = await startServer(server);
-      await startClient(client, port);
+      const { server, client } = await startChat(tmux, first);
 
       await say(client, "before leaving");
       await client.waitForText(new RegExp(`^${PROMPT} before leaving +${RTT}$`, "m"));

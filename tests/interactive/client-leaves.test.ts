@@ -6,6 +6,7 @@ import {
   programWindow,
   RTT,
   say,
+  startChat,
   startClient,
   startServer,
   waitForEditor,
@@ -71,10 +72,7 @@ describe.skipIf(!tmuxAvailable())("leaving, and coming back", () => {
 
   test("the client says so when the server stops, and exits", async () => {
     await withTmux(async (tmux, first) => {
-      const server = await defineProgram(first);
-      const client = await programWindow(tmux);
-      const port = await startServer(server);
-      await startClient(client, port);
+      const { server, client } = await startChat(tmux, first);
 
       await say(client, "last words");
       await server.waitForText(/^client › last words$/m);
