@@ -14,13 +14,24 @@ const HEIGHT = 40;
 /** The shell prompt in every pane, distinct enough to wait for. */
 export const SHELL_PROMPT = "sh$";
 
+/**
+ * Whether the terminal tests can run here. Skipping them is for a developer's machine without tmux, and for
+ * Windows, which has none. In CI elsewhere they are the only tests of the interactive view's wiring (the
+ * sanitiser among it): there a missing tmux fails the run instead (.ci/run installs it, or fails first).
+ */
 export function tmuxAvailable(): boolean {
   const available = Bun.which("tmux") !== null && Bun.which("bash") !== null;
+  if (!available && process.env.CI && process.platform !== "win32") {
+    throw new Error(
+      "the interactive tests need tmux and bash, and this CI machine lacks one: install tmux (.ci/run does)",
+    );
+  }
   if (!available && !warned) {
     warned = true;
     // A skip must say why: Bun prints skipped tests without a reason.
     console.warn(
-      "interactive tests skipped: they need tmux and bash, and this machine lacks one (Windows has neither)",
+      "SKIPPED the interactive tests: they need tmux and bash, and this machine lacks one (Windows has " +
+        "neither). Outside CI only: in CI a missing tmux is a failure.",
     );
   }
   return available;
