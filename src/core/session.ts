@@ -52,6 +52,11 @@ export interface SessionOptions {
   admit?: () => boolean;
   /** Server only: the reason sent in BUSY. */
   busyReason?: string;
+  /**
+   * Test-only seam: the last MSG id and PING id already used (default 0, so the first of each is 1). Lets a
+   * test start the counters just below 2^32 − 1 and see them wrap to 1 without sending four billion frames.
+   */
+  startIds?: { message?: number; ping?: number };
 }
 
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
@@ -76,8 +81,8 @@ export class Session {
   private readonly deadAfterMs: number;
 
   private peerMax = 0;
-  private lastMessageId = 0;
-  private lastPingId = 0;
+  private lastMessageId: number;
+  private lastPingId: number;
   private readonly startedAt: number;
   private lastReceivedAt: number;
   private lastPingAt = Number.NEGATIVE_INFINITY;
@@ -88,6 +93,8 @@ export class Session {
     this.helloTimeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
     this.pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
     this.deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+    this.lastMessageId = options.startIds?.message ?? 0;
+    this.lastPingId = options.startIds?.ping ?? 0;
     this.startedAt = options.now;
     this.lastReceivedAt = options.now;
     this.decoder = new FrameDecoder({

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Session } from "../../src/core/session.ts";
 import { ByteParts, flat } from "../../src/protocol/bytes.ts";
-import { FrameType } from "../../src/protocol/constants.ts";
+import { FrameType, MAX_U32 } from "../../src/protocol/constants.ts";
 import {
   concat,
   decodeOutput,
@@ -252,6 +252,22 @@ describe("Session messages and acknowledgements", () => {
     ]);
   });
 
+  test("after message id 2^32 − 1 comes 1 (0 is never an id)", () => {
+    const { client, server } = openPair({ client: { startIds: { message: MAX_U32 - 1 } } });
+    expect([1, 2, 3].map(() => client.send(utf8("c"), T0))).toEqual([
+      { ok: true, id: MAX_U32 },
+      { ok: true, id: 1 },
+      { ok: true, id: 2 },
+    ]);
+    expect(framesOut(client).map((f) => [f.type, f.id])).toEqual([
+      [FrameType.MSG, MAX_U32],
+      [FrameType.MSG, 1],
+      [FrameType.MSG, 2],
+    ]);
+    // A counter that started at 0 is untouched by the other side's seam.
+    expect(server.send(utf8("s"), T0)).toEqual({ ok: true, id: 1 });
+  });
+
   test("the receiver hands out each message and queues its ACK in the same step, in order", () => {
     const { client, server } = openPair();
     client.send(utf8("first"), T0);
@@ -418,6 +434,17 @@ describe("Session keepalive and timeouts", () => {
     expect(onlyFrame(client)).toEqual({ type: FrameType.PING, id: 2, payload: [] });
     expect(client.deadline()).toBe(T0 + 45_000); // the dead-peer deadline comes before a third PING's
     expect(client.state).toBe("open");
+  });
+
+  test("after PING id 2^32 − 1 comes 1", () => {
+    const { client } = openPair({ client: { ...timing, startIds: { ping: MAX_U32 - 1 } } });
+    const pingIds = [15_000, 30_000].map((at) => {
+      client.tick(T0 + at);
+      const frame = onlyFrame(client);
+      expect(frame.type).toBe(FrameType.PING);
+      return frame.id;
+    });
+    expect(pingIds).toEqual([MAX_U32, 1]);
   });
 
   test("anything received, a PONG included, restarts the quiet interval", () => {
