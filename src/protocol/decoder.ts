@@ -66,9 +66,21 @@ export class FrameDecoder {
     this.firstFrame = options.firstFrame;
   }
 
+  /** The most `bufferedBytes` has been; kept for tests (see `peakBufferedBytes`). */
+  private peak = 0;
+
   /** Bytes held for an incomplete frame. */
   get bufferedBytes(): number {
     return this.headerFill + (this.payload?.size ?? 0);
+  }
+
+  /**
+   * The most bytes ever held for an incomplete frame, including what was held at the moment a violation was
+   * found (after which it is dropped). For tests: `bufferedBytes` after an error is always small, so only this
+   * shows whether a payload was buffered before its header's size check threw.
+   */
+  get peakBufferedBytes(): number {
+    return this.peak;
   }
 
   /**
@@ -90,6 +102,7 @@ export class FrameDecoder {
       this.decode(chunk, onFrame);
     } catch (error) {
       if (error instanceof ProtocolError) {
+        this.notePeak();
         this.failed = error;
         this.payload = null;
       }
@@ -113,6 +126,7 @@ export class FrameDecoder {
           if (this.headerFill === 0) this.checkType(this.header[0] as number);
           this.headerFill += take;
           pos += take;
+          this.notePeak();
           if (this.headerFill < HEADER_SIZE) return;
           this.headerFill = 0;
           this.startFrame(this.header, 0);
@@ -139,12 +153,19 @@ export class FrameDecoder {
       this.payload ??= new PayloadCollector(this.length);
       this.payload.add(chunk.subarray(pos, pos + take));
       pos += take;
+      this.notePeak();
       if (take === missing) {
         const payload = this.payload.take();
         this.payload = null;
         this.emit(payload, onFrame);
       }
     }
+  }
+
+  /** Only the slow paths, which buffer, call this: the fast paths hold nothing. */
+  private notePeak(): void {
+    const held = this.bufferedBytes;
+    if (held > this.peak) this.peak = held;
   }
 
   private checkType(type: number): void {

@@ -233,10 +233,35 @@ describe("FrameDecoder: limits, checked on the header", () => {
   });
 
   test("a 4 GiB MSG header followed by payload bytes is refused without buffering them", () => {
-    const decoder = new FrameDecoder({ maxMessage: 16 * 1024 * 1024 });
-    const chunk = concat([rawFrame(FrameType.MSG, 1, 0xffffffff), new Uint8Array(100_000)]);
-    protocolErrorOf(() => decoder.push(chunk, ignore));
-    expect(decoder.bufferedBytes).toBeLessThanOrEqual(HEADER_SIZE);
+    // bufferedBytes after the error says nothing (the decoder drops what it held when it fails): the peak
+    // shows what was held up to the error, so "buffer this chunk's payload, then throw" fails here.
+    for (const split of [false, true]) {
+      const decoder = new FrameDecoder({ maxMessage: 16 * 1024 * 1024 });
+      const header = rawFrame(FrameType.MSG, 1, 0xffffffff);
+      const chunk = concat([header, new Uint8Array(100_000)]);
+      // Whole, or the header's first byte alone first: the header then takes the slow path.
+      const chunks = split ? [chunk.subarray(0, 1), chunk.subarray(1)] : [chunk];
+      protocolErrorOf(() => {
+        for (const part of chunks) decoder.push(part, ignore);
+      });
+      expect(decoder.bufferedBytes).toBeLessThanOrEqual(HEADER_SIZE);
+      expect(decoder.peakBufferedBytes, `split ${split}: held before the error`).toBeLessThanOrEqual(
+        HEADER_SIZE,
+      );
+    }
+  });
+
+  test("the peak shows what a payload spanning chunks held (so a zero peak means nothing was held)", () => {
+    const decoder = new FrameDecoder({ maxMessage: 1 << 20 });
+    const stream = frameBytes(FrameType.MSG, 1, new Uint8Array(50_000));
+    const [first, second, third] = cutAt(stream, [5, 20_000]) as [Uint8Array, Uint8Array, Uint8Array];
+    decoder.push(first, ignore);
+    expect(decoder.peakBufferedBytes).toBe(5); // part of the header
+    decoder.push(second, ignore);
+    expect(decoder.peakBufferedBytes).toBe(20_000 - HEADER_SIZE); // the start of the payload
+    decoder.push(third, ignore);
+    expect(decoder.bufferedBytes).toBe(0);
+    expect(decoder.peakBufferedBytes).toBe(50_000); // the whole payload, the moment it was complete
   });
 
   test("a control frame may carry up to 64 KiB, and one byte more is refused from the header", () => {
