@@ -1,10 +1,15 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import type { SessionEnd } from "../../src/core/chat.ts";
+import type { CloseKind } from "../../src/core/session.ts";
 import type { StatsSnapshot } from "../../src/core/stats.ts";
 import { ByteParts, ByteRange } from "../../src/protocol/bytes.ts";
+import { describeEnd } from "../../src/ui/format.ts";
 import { jsonFormat } from "../../src/ui/json-format.ts";
 import { flush, memoryStreams } from "../helpers/memory-streams.ts";
+import { ROOT } from "../helpers/program.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -17,6 +22,19 @@ const stats: StatsSnapshot = {
   unacked: 1,
   rtt: { count: 1, minMs: 0.5, medianMs: 0.5, p99Ms: 0.5, maxMs: 0.5 },
 };
+
+/** Every way a session can end, in the README's order; the type makes a new kind a compile error here. */
+const CLOSE_KINDS = [
+  "bye",
+  "peer-bye",
+  "busy",
+  "protocol-error",
+  "peer-error",
+  "handshake-timeout",
+  "timeout",
+  "lost",
+  "stalled",
+] as const satisfies readonly CloseKind[];
 
 /** Runs `write` against fresh streams; returns stdout split into lines (each must be JSON) and stderr. */
 function run(write: (out: ReturnType<typeof memoryStreams>["out"]) => void) {
@@ -114,11 +132,22 @@ describe("the JSON events of the contract, exactly", () => {
     expect(event.text).toBe("\ufeffA");
   });
 
-  test("disconnected, with the reason; a hostile reason arrives escaped", () => {
+  test("disconnected, with the reason, the kind and no unacked ids; a hostile reason arrives escaped", () => {
     const end: SessionEnd = { kind: "peer-bye", reason: "bye \x1b[2J", stats, unacked: [] };
-    const event = oneEvent((out) => jsonFormat.disconnected(out, end, "server"));
-    expect(event.event).toBe("disconnected");
-    expect(event.reason).toBe("the server left the chat (bye \\e[2J)");
+    expect(oneEvent((out) => jsonFormat.disconnected(out, end, "server"))).toEqual({
+      event: "disconnected",
+      reason: "the server left the chat (bye \\e[2J)",
+      kind: "peer-bye",
+      unacked: [],
+    });
+  });
+
+  test("disconnected: kind is how the session ended, each of the documented kinds as it is", () => {
+    for (const kind of CLOSE_KINDS) {
+      const end: SessionEnd = { kind, reason: "why", stats, unacked: [] };
+      const event = oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
+      expect(event).toEqual({ event: "disconnected", reason: describeEnd(end, "client"), kind, unacked: [] });
+    }
   });
 
   test("disconnected: unacknowledged messages are listed on stderr, stdout stays JSON", () => {
@@ -126,16 +155,23 @@ describe("the JSON events of the contract, exactly", () => {
       kind: "lost",
       reason: "connection closed by peer",
       stats,
-      unacked: [{ id: 2, sentAt: 0, payload: utf8("lost one") }],
+      unacked: [
+        { id: 7, sentAt: 0, payload: utf8("lost one") },
+        { id: 9, sentAt: 1, payload: utf8("and another") },
+      ],
     };
     const { events, stderr } = run((out) => jsonFormat.disconnected(out, end, "server"));
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      event: "disconnected",
-      reason: "the server is gone (connection closed by peer)",
-    });
-    expect(stderr).toContain("1 message was never acknowledged");
-    expect(stderr).toContain("#2");
+    expect(events).toEqual([
+      {
+        event: "disconnected",
+        reason: "the server is gone (connection closed by peer)",
+        kind: "lost",
+        unacked: [7, 9],
+      },
+    ]);
+    expect(stderr).toContain("2 messages were never acknowledged");
+    expect(stderr).toContain("#7");
+    expect(stderr).toContain("#9");
   });
 
   test("error", () => {
@@ -149,6 +185,62 @@ describe("the JSON events of the contract, exactly", () => {
     const { lines, stderr } = run((out) => jsonFormat.notice(out, "waiting for a client"));
     expect(lines).toEqual([]);
     expect(stderr).toBe("121chat: waiting for a client\n");
+  });
+});
+
+describe("README's JSON section is the contract", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /With `--json`.*?```json\n(.*?)```/s.exec(readme)?.[1];
+
+  /** What jsonFormat writes for the inputs a documented event shows; fails on an event it does not know. */
+  function written(doc: Record<string, unknown>): Record<string, unknown> {
+    const { id, bytes } = doc as { id: number; bytes: number };
+    switch (doc.event) {
+      case "listening":
+        return oneEvent((out) => jsonFormat.listening(out, doc.host as string, doc.port as number));
+      case "connected":
+        return oneEvent((out) => jsonFormat.connected(out, doc.peer as string));
+      case "sent":
+        return oneEvent((out) => jsonFormat.sent(out, id, bytes));
+      case "ack":
+        return oneEvent((out) => jsonFormat.ack(out, id, doc.rtt_ms as number));
+      case "message": {
+        const payload =
+          typeof doc.text === "string"
+            ? utf8(doc.text)
+            : new Uint8Array(Buffer.from(doc.base64 as string, "base64"));
+        return oneEvent((out) => jsonFormat.message(out, id, payload));
+      }
+      case "disconnected": {
+        const kind = doc.kind as CloseKind;
+        const unacked = (doc.unacked as number[]).map((n) => ({ id: n, sentAt: 0, payload: utf8("x") }));
+        // The documented reason is what describeEnd says for this kind with no reason from the peer.
+        const end: SessionEnd = { kind, reason: "", stats, unacked };
+        return oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
+      }
+      case "error":
+        return oneEvent((out) => jsonFormat.error(out, doc.message as string));
+      default:
+        throw new Error(`README documents an event this test does not know: ${JSON.stringify(doc)}`);
+    }
+  }
+
+  test("every documented event, field for field, is what the JSON mode writes", () => {
+    expect(block, "the README's ```json block after 'With `--json`'").toBeString();
+    const documented = (block as string)
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(new Set(documented.map((doc) => doc.event))).toEqual(
+      new Set(["listening", "connected", "sent", "ack", "message", "disconnected", "error"]),
+    );
+    for (const doc of documented) expect(written(doc)).toEqual(doc);
+  });
+
+  test("every kind of disconnected is documented, and every documented kind exists", () => {
+    const list = /`disconnected` adds `kind`\s*\(([^:]*):/.exec(readme)?.[1] ?? "";
+    const documented = [...list.matchAll(/`([a-z-]+)`/g)].map((match) => match[1]);
+    expect(documented).toEqual([...CLOSE_KINDS]);
   });
 });
 
