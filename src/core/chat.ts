@@ -46,8 +46,13 @@ export interface ChatView {
   listening(host: string, port: number): void;
   /** A session is open (handshake done). */
   connected(link: ChatLink): void;
-  /** Messages and acknowledgements that arrived together, in order; one batch per received chunk. */
-  delivered(link: ChatLink, events: DeliveryEvent[]): void;
+  /**
+   * Messages and acknowledgements that arrived together, in order; one batch per received chunk. A front end
+   * whose output has not all left the program yet (a backed-up stdout) returns a promise that settles when it
+   * has: the link holds back the ACKs of these messages, and everything it writes after them, until then. An
+   * ACK means the user has the message.
+   */
+  delivered(link: ChatLink, events: DeliveryEvent[]): Promise<void> | undefined;
   /** The session is over. */
   ended(link: ChatLink, end: SessionEnd): void;
   /** The link took everything queued: input may flow again. */

@@ -10,7 +10,8 @@ import { formatAddress } from "./address.ts";
 export interface ConnectionOwner {
   /** The handshake completed. */
   opened(connection: Connection): void;
-  delivered(connection: Connection, events: DeliveryEvent[]): void;
+  /** See ChatView.delivered: a promise holds everything written after these events until it settles. */
+  delivered(connection: Connection, events: DeliveryEvent[]): Promise<void> | undefined;
   /** The session ended; called exactly once, before the socket is closed. */
   ended(connection: Connection, kind: Extract<SessionEvent, { type: "closed" }>): void;
   drained(connection: Connection): void;
@@ -43,6 +44,8 @@ export class Connection implements ChatLink {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The last delivery the owner has not finished handing to the user: nothing is written until it settles. */
+  private heldBy: Promise<void> | null = null;
   private ended = false;
   private resolveClosed!: () => void;
   /** Settles once the socket is closed and everything this side had to say has been written or given up. */
@@ -144,7 +147,8 @@ export class Connection implements ChatLink {
   private pump(): void {
     const events = this.session.takeEvents();
     if (events.length > 0) this.dispatch(events);
-    // Written after dispatch, so an ACK leaves only once its message has been handed to the user.
+    // Written after dispatch, and not before the owner has handed the messages over (`heldBy`), so an ACK
+    // leaves only once its message is with the user.
     for (const chunk of this.session.takeOutput()) {
       this.queue.push(chunk);
       this.queued += chunk.length;
@@ -181,11 +185,29 @@ export class Connection implements ChatLink {
   private deliver(events: SessionEvent[], start: number, end: number): void {
     if (end === start) return;
     const run = start === 0 && end === events.length ? events : events.slice(start, end);
-    this.owner.delivered(this, run as DeliveryEvent[]);
+    const handedOver = this.owner.delivered(this, run as DeliveryEvent[]);
+    if (handedOver) this.holdUntil(handedOver);
   }
 
-  /** Writes as much of the queue as the socket takes now. */
+  /**
+   * Writes nothing until `handedOver` settles: the queue keeps its order, so the ACKs of that delivery and
+   * whatever follows them wait together. A later hold replaces an earlier one (the owner hands over in order).
+   */
+  private holdUntil(handedOver: Promise<void>): void {
+    this.heldBy = handedOver;
+    const release = () => {
+      if (this.heldBy !== handedOver) return;
+      this.heldBy = null;
+      if (this.socketClosed) return;
+      this.pump(); // writes what was held; ends a finished session's socket once all of it is out
+      if (!this.closing && this.queue.length === 0) this.owner.drained(this);
+    };
+    handedOver.then(release, release);
+  }
+
+  /** Writes as much of the queue as the socket takes now (nothing while a delivery is held). */
   private flush(): void {
+    if (this.heldBy) return;
     const queue = this.queue;
     let i = 0;
     while (i < queue.length) {

@@ -32,9 +32,8 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
 
   const owner: ConnectionOwner = {
     opened: (connection) => view.connected(connection),
-    delivered: (connection, events) => {
-      if (connection === active) view.delivered(connection, events);
-    },
+    delivered: (connection, events) =>
+      connection === active ? view.delivered(connection, events) : undefined,
     drained: (connection) => {
       if (connection === active) view.drained(connection);
     },

@@ -67,11 +67,12 @@ export class InteractiveView implements ChatView {
     );
   }
 
-  delivered(_link: ChatLink, events: DeliveryEvent[]): void {
+  delivered(_link: ChatLink, events: DeliveryEvent[]): undefined {
     for (const event of events) {
       if (event.type === "message") this.showMessage(event.payload);
       else this.showAck(event.id, event.rttMs);
     }
+    return undefined; // printed through readline to the terminal, which takes a line at once
   }
 
   ended(link: ChatLink, end: SessionEnd): void {

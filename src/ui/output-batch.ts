@@ -31,6 +31,11 @@ export class OutputBatch {
   private end = 0; // first free byte of the block
   private backedUp = false;
   private waiters: (() => void)[] = [];
+  /** Writes given to the stream, and of those the ones it has called back for: handed to the OS. */
+  private writesIssued = 0;
+  private writesDone = 0;
+  /** `handedOver()` promises, each with the count of writes it waits for, in that order. */
+  private handoverWaiters: { writes: number; resolve: () => void }[] = [];
 
   constructor(private readonly stream: NodeJS.WritableStream) {
     stream.on("drain", () => {
@@ -126,6 +131,17 @@ export class OutputBatch {
     });
   }
 
+  /**
+   * Null when everything flushed so far is out of this process; otherwise a promise that settles once it is.
+   * A stream calls a write back when the write has been handed to the OS: Bun's stdout does so before
+   * `write` returns whenever the pipe or terminal took all of it, so only a backed-up stdout gives a promise.
+   */
+  handedOver(): Promise<void> | null {
+    if (this.writesDone === this.writesIssued) return null;
+    const writes = this.writesIssued;
+    return new Promise((resolve) => this.handoverWaiters.push({ writes, resolve }));
+  }
+
   /** Resolves when the stream has taken what it was given (at once when it is not backed up). */
   drained(): Promise<void> {
     if (!this.backedUp) return Promise.resolve();
@@ -169,7 +185,17 @@ export class OutputBatch {
   }
 
   private write(data: Uint8Array, done?: () => void): void {
-    if (!this.stream.write(data, done)) this.backedUp = true;
+    this.writesIssued++;
+    const written = () => {
+      this.writesDone++;
+      done?.();
+      // Streams call writes back in order: the waiters are settled from the front.
+      const waiters = this.handoverWaiters;
+      while (waiters.length > 0 && (waiters[0] as { writes: number }).writes <= this.writesDone) {
+        (waiters.shift() as { resolve: () => void }).resolve();
+      }
+    };
+    if (!this.stream.write(data, written)) this.backedUp = true;
   }
 }
 

@@ -56,12 +56,14 @@ export class ScriptView implements ChatView {
     this.wake();
   }
 
-  delivered(link: ChatLink, events: DeliveryEvent[]): void {
+  delivered(link: ChatLink, events: DeliveryEvent[]): Promise<void> | undefined {
     for (const event of events) {
       if (event.type === "message") this.format.message(this.out, event.id, event.payload);
       else this.format.ack(this.out, event.id, event.rttMs);
     }
     this.flush();
+    // What stdout has not taken yet is still ours, not the user's: the link holds the ACKs until it has.
+    const handedOver = this.out.stdout.handedOver() ?? undefined;
     if (this.out.stdout.congested) {
       // Our reader is slower than the peer: stop taking its bytes until stdout catches up.
       link.pauseReading();
@@ -71,6 +73,7 @@ export class ScriptView implements ChatView {
       });
     }
     if (link.unackedCount === 0) this.wake();
+    return handedOver;
   }
 
   ended(link: ChatLink, end: SessionEnd): void {

@@ -5,6 +5,12 @@ import { encodeFrame } from "../../src/protocol/encoder.ts";
 import { encodeHello } from "../../src/protocol/hello.ts";
 
 /**
+ * The arguments every program a RawPeer talks to is started with, in this one place: RawPeer speaks version-1
+ * frames in the clear, so when an encrypted version becomes the default, its opt-out flag goes here.
+ */
+export const RAW_PEER_PROGRAM_ARGS: readonly string[] = [];
+
+/**
  * A hand-driven peer on a raw TCP socket, in the test process: it speaks exactly the frames the test writes
  * (with src/protocol's encoder) and records every frame the other side sends. It never answers anything by
  * itself, so it can play a peer that stops acknowledging, stops answering PINGs or stops mid-frame.
@@ -13,6 +19,12 @@ export class RawPeer {
   readonly frames: Frame[] = [];
   /** Bytes received, frames or not. */
   received = 0;
+  /**
+   * Called for each frame the moment it is decoded, in the socket's data handler: for checks that must see
+   * the world exactly when a frame arrives (what the other program had written out by then, say). It records
+   * what it sees for the test to check afterwards; it must not throw.
+   */
+  onFrame: ((frame: Frame) => void) | null = null;
   /** Set once the socket is closed; the reason, if it closed with an error. */
   closedWith: { error?: string } | null = null;
   readonly localPort: number;
@@ -108,7 +120,10 @@ export class RawPeer {
     this.received += chunk.length;
     try {
       // Payloads may be views of the chunk; Bun does not reuse it, so keeping them is safe.
-      this.decoder.push(chunk, (frame) => this.frames.push(frame));
+      this.decoder.push(chunk, (frame) => {
+        this.frames.push(frame);
+        this.onFrame?.(frame);
+      });
     } catch {
       // The peer under test sent something undecodable; the test looks at `frames` and `received`.
     }

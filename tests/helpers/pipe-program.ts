@@ -9,16 +9,18 @@ export class PipeProgram extends ProgramProcess {
   private readonly stdoutChunks: Uint8Array[] = [];
   private stdoutLength = 0;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    super([...programCommand(), ...args], { ...cleanEnv(), ...env });
+  /** `stdout`: see ProgramProcess (a descriptor the test reads itself leaves `stdout` here empty). */
+  constructor(args: string[], env: Record<string, string> = {}, stdout: "pipe" | number = "pipe") {
+    super([...programCommand(), ...args], { ...cleanEnv(), ...env }, stdout);
   }
 
   /** Starts a pipe-mode server on a free port and reads the port from its `listening on …` status line. */
   static async server(
     args: string[] = [],
     env: Record<string, string> = {},
+    stdout: "pipe" | number = "pipe",
   ): Promise<PipeProgram & { port: number }> {
-    const program = new PipeProgram(["server", "--port", "0", ...args], env);
+    const program = new PipeProgram(["server", "--port", "0", ...args], env, stdout);
     try {
       const match = await program.waitForStderr(/listening on .*:(\d+)\n/);
       return Object.assign(program, { port: Number(match[1]) });

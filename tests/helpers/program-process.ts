@@ -6,12 +6,16 @@ import type { Subprocess } from "bun";
  */
 export abstract class ProgramProcess {
   stderr = "";
-  private readonly proc: Subprocess<"pipe", "pipe", "pipe">;
+  private readonly proc: Subprocess<"pipe", "pipe" | number, "pipe">;
   private waiters: (() => void)[] = [];
   private readonly done: Promise<void>;
 
-  constructor(command: string[], env: Record<string, string>) {
-    this.proc = Bun.spawn(command, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
+  /**
+   * `stdout` is a pipe read here (the default), or a file descriptor the test opened and reads itself (say,
+   * the write end of a FIFO): then `onStdout` is never called.
+   */
+  constructor(command: string[], env: Record<string, string>, stdout: "pipe" | number = "pipe") {
+    this.proc = Bun.spawn(command, { stdin: "pipe", stdout, stderr: "pipe", env });
     this.done = Promise.all([this.readStdout(), this.readStderr()]).then(() => {});
   }
 
@@ -91,7 +95,9 @@ export abstract class ProgramProcess {
 
   private async readStdout(): Promise<void> {
     await Promise.resolve(); // the subclass's fields are set once its constructor has returned
-    for await (const chunk of this.proc.stdout) {
+    const stdout = this.proc.stdout;
+    if (!(stdout instanceof ReadableStream)) return; // the test reads it from its own descriptor
+    for await (const chunk of stdout) {
       this.onStdout(chunk);
       this.wake();
     }

@@ -71,6 +71,55 @@ test("congested while the stream is over its high-water mark; drained() waits fo
   expect(batch.congested).toBe(false);
 });
 
+test("handedOver(): null once every write was called back, else a promise that settles with the last", async () => {
+  // Bun's stdout calls a write back before returning when the pipe took it all: nothing to wait for then.
+  const taken: string[] = [];
+  const atOnce = {
+    write(chunk: Uint8Array, done?: () => void) {
+      taken.push(Buffer.from(chunk).toString());
+      done?.();
+      return true;
+    },
+    on() {},
+  } as unknown as NodeJS.WritableStream;
+  const quick = new OutputBatch(atOnce);
+  expect(quick.handedOver()).toBeNull();
+  quick.push("one\n");
+  quick.flush();
+  expect(taken).toEqual(["one\n"]);
+  expect(quick.handedOver()).toBeNull();
+
+  // A backed-up stream calls back later, in order: the promise waits for every write flushed before it.
+  const finishers: (() => void)[] = [];
+  const slow = new Writable({
+    write(_chunk, _encoding, done) {
+      finishers.push(() => done());
+    },
+  });
+  const batch = new OutputBatch(slow);
+  batch.push("first\n");
+  batch.flush();
+  batch.push(new Uint8Array(64 * 1024)); // a large piece: a write of its own
+  const handedOver = batch.handedOver();
+  expect(handedOver).toBeInstanceOf(Promise);
+  let settled = false;
+  void handedOver?.then(() => {
+    settled = true;
+  });
+  batch.push("later\n");
+  batch.flush(); // written after the promise was taken: not waited for
+  const finishNext = async () => {
+    expect(finishers).toHaveLength(1); // the stream writes one at a time
+    finishers.shift()?.();
+    await Bun.sleep(0);
+  };
+  await finishNext(); // "first"
+  expect(settled, "settled before the large piece was written").toBe(false);
+  await finishNext(); // the large piece
+  expect(settled).toBe(true);
+  await finishNext(); // "later"
+});
+
 test("pushInteger writes whole numbers in decimal, as String() would", () => {
   const stream = new MemoryStream();
   const batch = new OutputBatch(stream);

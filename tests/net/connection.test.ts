@@ -1,0 +1,160 @@
+import { describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import type { DeliveryEvent } from "../../src/core/chat.ts";
+import { Session, type SessionEvent } from "../../src/core/session.ts";
+import { Connection, type ConnectionOwner } from "../../src/net/connection.ts";
+import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
+import { FrameDecoder } from "../../src/protocol/decoder.ts";
+import { concat, frameBytes, helloFrame, utf8 } from "../helpers/frames.ts";
+
+/**
+ * The connection adapter around a real Session, on a fake socket: one shared log records, in order, what the
+ * adapter handed its owner and which frames it wrote, so a test can see whether an ACK overtook its message.
+ */
+
+type LogEntry =
+  | { what: "delivered"; ids: number[] }
+  | { what: "wrote"; type: FrameType; id: number }
+  | { what: "ended"; kind: string };
+
+/** The socket calls the adapter makes; `accepting` is how many more bytes `write` takes (a peer that reads). */
+class FakeSocket {
+  readonly remoteAddress = "127.0.0.1";
+  readonly remotePort = 40760;
+  accepting = Number.POSITIVE_INFINITY;
+  ended = false;
+  private readonly decoder = new FrameDecoder({ maxMessage: 0xffff_ffff });
+
+  constructor(private readonly log: LogEntry[]) {}
+
+  write(bytes: Uint8Array): number {
+    const taken = Math.min(bytes.length, this.accepting);
+    this.accepting -= taken;
+    // Each frame is logged when its last byte is written.
+    this.decoder.push(bytes.subarray(0, taken), (frame) =>
+      this.log.push({ what: "wrote", type: frame.type, id: frame.id }),
+    );
+    return taken;
+  }
+  setNoDelay(): void {}
+  pause(): void {}
+  resume(): void {}
+  end(): void {
+    this.ended = true;
+  }
+  terminate(): void {
+    this.ended = true;
+  }
+}
+
+interface LoggingOwner extends ConnectionOwner {
+  /** What `delivered` returns: a promise to hold the connection's writes, or nothing. */
+  handOver: Promise<void> | undefined;
+  drainedCalls: number;
+}
+
+/** A server-side Connection on a fake socket with a logging owner. */
+function serverConnection() {
+  const log: LogEntry[] = [];
+  const socket = new FakeSocket(log);
+  const session = new Session({ role: "server", maxMessage: 1 << 20, now: 0 });
+  const owner: LoggingOwner = {
+    handOver: undefined as Promise<void> | undefined,
+    drainedCalls: 0,
+    opened() {},
+    delivered(_connection: Connection, events: DeliveryEvent[]) {
+      log.push({ what: "delivered", ids: events.filter((e) => e.type === "message").map((e) => e.id) });
+      return owner.handOver;
+    },
+    ended(_connection: Connection, event: Extract<SessionEvent, { type: "closed" }>) {
+      log.push({ what: "ended", kind: event.kind });
+    },
+    drained() {
+      owner.drainedCalls++;
+    },
+  };
+  const connection = new Connection(socket as unknown as Socket<unknown>, session, owner);
+  return { log, socket, owner, connection };
+}
+
+const msg = (id: number, text = `message ${id}`) => frameBytes(FrameType.MSG, id, utf8(text));
+
+/** The position in the log of each message's delivery and of its ACK's write. */
+function positions(log: LogEntry[]) {
+  const deliveredAt = new Map<number, number>();
+  const ackAt = new Map<number, number>();
+  log.forEach((entry, at) => {
+    if (entry.what === "delivered") for (const id of entry.ids) deliveredAt.set(id, at);
+    if (entry.what === "wrote" && entry.type === FrameType.ACK) ackAt.set(entry.id, at);
+  });
+  return { deliveredAt, ackAt };
+}
+
+describe("Connection: an ACK leaves only after its message was handed to the owner", () => {
+  test("in every order frames can arrive: alone, several in a chunk, split across chunks", () => {
+    const { log, connection } = serverConnection();
+    connection.onData(helloFrame(1 << 20));
+    expect(log).toContainEqual({ what: "wrote", type: FrameType.HELLO, id: 0 });
+    connection.onData(msg(1));
+    connection.onData(concat([msg(2), msg(3), msg(4)]));
+    const split = concat([msg(5), msg(6)]);
+    connection.onData(split.subarray(0, 4));
+    connection.onData(split.subarray(4, HEADER_SIZE + 12));
+    connection.onData(split.subarray(HEADER_SIZE + 12));
+
+    const { deliveredAt, ackAt } = positions(log);
+    expect([...ackAt.keys()]).toEqual([1, 2, 3, 4, 5, 6]);
+    const overtaken = [...ackAt].filter(
+      ([id, at]) => !((deliveredAt.get(id) ?? Number.POSITIVE_INFINITY) < at),
+    );
+    expect(overtaken, "ids whose ACK was written before their message was delivered").toEqual([]);
+  });
+
+  test("while the owner is still handing a delivery over, nothing is written; then the ACK, then the rest", async () => {
+    const { log, owner, connection } = serverConnection();
+    connection.onData(helloFrame(1 << 20));
+    let handedOver!: () => void;
+    owner.handOver = new Promise<void>((resolve) => {
+      handedOver = resolve;
+    });
+    connection.onData(msg(1));
+    owner.handOver = undefined;
+    // This side's own message, sent meanwhile, waits behind the held ACK (one byte stream, one order).
+    expect(connection.send(utf8("reply"))).toEqual({ ok: true, id: 1 });
+    connection.onData(msg(2));
+    const held = log.length;
+    expect(log.at(-1)).toEqual({ what: "delivered", ids: [2] });
+    expect(log.filter((e) => e.what === "wrote").map((e) => e.type)).toEqual([FrameType.HELLO]);
+    expect(connection.bufferedBytes).toBe(3 * HEADER_SIZE + 5);
+
+    handedOver();
+    await Promise.resolve();
+    expect(log.slice(held)).toEqual([
+      { what: "wrote", type: FrameType.ACK, id: 1 },
+      { what: "wrote", type: FrameType.MSG, id: 1 },
+      { what: "wrote", type: FrameType.ACK, id: 2 },
+    ]);
+    expect(connection.bufferedBytes).toBe(0);
+    expect(owner.drainedCalls).toBe(1); // input that waited for the queue to empty may flow again
+  });
+
+  test("a session that ends while a delivery is held still writes its ACK and goodbye, then closes", async () => {
+    const { log, owner, socket, connection } = serverConnection();
+    connection.onData(helloFrame(1 << 20));
+    let handedOver!: () => void;
+    owner.handOver = new Promise<void>((resolve) => {
+      handedOver = resolve;
+    });
+    connection.onData(msg(1));
+    connection.close("done");
+    expect(socket.ended).toBe(false);
+    handedOver();
+    await Promise.resolve();
+    expect(log.filter((e) => e.what === "wrote").map((e) => [e.type, e.id])).toEqual([
+      [FrameType.HELLO, 0],
+      [FrameType.ACK, 1],
+      [FrameType.BYE, 0],
+    ]);
+    expect(socket.ended).toBe(true);
+  });
+});
