@@ -26,7 +26,7 @@ const LINGER_MS = 2000;
  * grow this side's write queue without limit. Front ends stop feeding a link at a few MiB, so only replies
  * to a peer that does not read can get this far.
  */
-const UNREAD_LIMIT = 64 * 1024 * 1024;
+export const UNREAD_LIMIT = 64 * 1024 * 1024;
 
 const now = (): number => performance.now();
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import type { DeliveryEvent } from "../../src/core/chat.ts";
 import { Session, type SessionEvent } from "../../src/core/session.ts";
-import { Connection, type ConnectionOwner } from "../../src/net/connection.ts";
+import { Connection, type ConnectionOwner, UNREAD_LIMIT } from "../../src/net/connection.ts";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { FrameDecoder } from "../../src/protocol/decoder.ts";
 import { concat, frameBytes, helloFrame, utf8 } from "../helpers/frames.ts";
@@ -156,5 +156,39 @@ describe("Connection: an ACK leaves only after its message was handed to the own
       [FrameType.BYE, 0],
     ]);
     expect(socket.ended).toBe(true);
+  });
+});
+
+describe("Connection: a peer that sends without reading", () => {
+  test("is given up (stalled) once more than one message + 64 MiB wait to be sent, counted in bytes", () => {
+    const peerMax = 1 << 20;
+    const { log, socket, connection } = serverConnection();
+    connection.onData(helloFrame(peerMax));
+    socket.accepting = 0; // the peer stops reading
+
+    // Fill the write queue to exactly the allowance with this side's own messages (large payloads are queued
+    // by reference: this costs no memory)...
+    const allowance = peerMax + UNREAD_LIMIT;
+    const payload = new Uint8Array(peerMax);
+    while (connection.bufferedBytes < allowance) {
+      const room = allowance - connection.bufferedBytes - HEADER_SIZE;
+      expect(connection.send(payload.subarray(0, Math.min(room, peerMax))).ok).toBe(true);
+    }
+    expect(connection.bufferedBytes).toBe(allowance);
+
+    // ...a chunk from the peer that finds exactly the allowance waiting is still served (its ACK queued),
+    connection.onData(msg(1, ""));
+    expect(connection.bufferedBytes).toBe(allowance + HEADER_SIZE);
+    expect(
+      log.some((e) => e.what === "ended"),
+      "given up at the allowance, not beyond it",
+    ).toBe(false);
+    // and the next one, which finds one ACK more, ends the session at once.
+    connection.onData(msg(2, ""));
+    expect(
+      log.filter((e) => e.what === "ended"),
+      `${allowance + HEADER_SIZE} bytes waited for a peer that does not read (allowance ${allowance}) and the ` +
+        "connection did not give up: onData must compare the bytes waiting, not the number of chunks",
+    ).toEqual([{ what: "ended", kind: "stalled" }]);
   });
 });
