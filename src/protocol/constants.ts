@@ -1,6 +1,6 @@
 /**
- * Wire protocol version 1: the numbers other implementations must agree on.
- * docs/protocol.md is the prose version of this file; change both together.
+ * The wire protocol's numbers that other implementations must agree on: version 1's frames, and the frames
+ * version 2 adds (../../docs/protocol.md is the prose version of this file; change both together).
  */
 
 /** Every frame starts with this header: type (u8), id (u32), payload length (u32), all big-endian. */
@@ -15,6 +15,18 @@ export const FrameType = {
   PING: 0x06,
   PONG: 0x07,
   ERROR: 0x08,
+  // Version 2 only.
+  CONFIRM: 0x09,
+  SESSION: 0x0a,
+  RESUME: 0x0b,
+  FILE_OFFER: 0x10,
+  FILE_ANSWER: 0x11,
+  FILE_ENTRY: 0x12,
+  FILE_DATA: 0x13,
+  FILE_SUM: 0x14,
+  FILE_PROGRESS: 0x15,
+  FILE_DONE: 0x16,
+  FILE_CANCEL: 0x17,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -22,8 +34,22 @@ const NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(FrameType).map(([name, t]) => [t, name]),
 );
 
+/** The frame types of version 1 (HELLO to ERROR): a version-1 session refuses any other type. */
 export function isFrameType(byte: number): byte is FrameType {
   return byte >= FrameType.HELLO && byte <= FrameType.ERROR;
+}
+
+/**
+ * The frame types allowed inside version 2's records: version 1's without HELLO (the handshake is over),
+ * SESSION and RESUME, and the file frames. CONFIRM belongs to the handshake only.
+ */
+export function isRecordFrameType(byte: number): byte is FrameType {
+  return (
+    (byte >= FrameType.MSG && byte <= FrameType.ERROR) ||
+    byte === FrameType.SESSION ||
+    byte === FrameType.RESUME ||
+    (byte >= FrameType.FILE_OFFER && byte <= FrameType.FILE_CANCEL)
+  );
 }
 
 export function frameTypeName(type: number): string {
@@ -33,6 +59,8 @@ export function frameTypeName(type: number): string {
 /** The HELLO payload starts with these 7 ASCII bytes. */
 export const MAGIC = new TextEncoder().encode("121chat");
 export const PROTOCOL_VERSION = 1;
+/** The encrypted protocol (docs/protocol.md, "Version 2"); version 1 only with --no-encryption. */
+export const SECURE_VERSION = 2;
 /** magic (7) + version (1) + max_message (4); a receiver ignores anything after these. */
 export const HELLO_SIZE = MAGIC.length + 1 + 4;
 

@@ -30,6 +30,8 @@ export interface DecoderOptions {
   maxMessage: number;
   /** The frame types allowed as the very first frame (the handshake rule); any type when omitted. */
   firstFrame?: readonly FrameType[];
+  /** Which frame types exist at all: version 1's by default; version 2's records allow others. */
+  isKnownType?: (type: number) => boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export interface DecoderOptions {
  */
 export class FrameDecoder {
   private readonly maxMessage: number;
+  private readonly isKnownType: (type: number) => boolean;
   private firstFrame: readonly FrameType[] | undefined;
   private failed: ProtocolError | null = null;
 
@@ -64,6 +67,7 @@ export class FrameDecoder {
   constructor(options: DecoderOptions) {
     this.maxMessage = options.maxMessage;
     this.firstFrame = options.firstFrame;
+    this.isKnownType = options.isKnownType ?? isFrameType;
   }
 
   /** The most `bufferedBytes` has been; kept for tests (see `peakBufferedBytes`). */
@@ -169,13 +173,14 @@ export class FrameDecoder {
   }
 
   private checkType(type: number): void {
-    if (!isFrameType(type)) {
+    if (!this.isKnownType(type)) {
       throw new ProtocolError(`unknown frame type 0x${type.toString(16).padStart(2, "0")}`);
     }
     const first = this.firstFrame;
-    if (first && !first.includes(type)) {
+    if (first && !first.includes(type as FrameType)) {
+      // "MSG before HELLO" (version 1), "MSG before SESSION" (version 2's records).
       throw new ProtocolError(
-        `${frameTypeName(type)} before HELLO: the first frame must be ${first.map(frameTypeName).join(" or ")}`,
+        `${frameTypeName(type)} before ${frameTypeName(first[0] as number)}: the first frame must be ${first.map(frameTypeName).join(" or ")}`,
       );
     }
   }

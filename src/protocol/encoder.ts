@@ -22,6 +22,13 @@ export function writeHeader(
   target[offset + 8] = length;
 }
 
+/** A u32 payload (SESSION's window, RESUME's last id), big-endian. */
+export function encodeU32(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
 /** One frame as one fresh byte array. Convenient for tests and one-off frames; the session uses FrameWriter. */
 export function encodeFrame(type: FrameType, id: number, payload: Uint8Array = EMPTY): Uint8Array {
   const out = new Uint8Array(HEADER_SIZE + payload.length);

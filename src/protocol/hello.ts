@@ -1,4 +1,4 @@
-import { HELLO_SIZE, MAGIC, MAX_U32, PROTOCOL_VERSION } from "./constants.ts";
+import { HELLO_SIZE, MAGIC, MAX_U32, PROTOCOL_VERSION, SECURE_VERSION } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 
 export interface Hello {
@@ -31,9 +31,18 @@ export function parseHello(payload: Uint8Array): Hello {
     }
   }
   const version = payload[MAGIC.length] as number;
+  if (version === SECURE_VERSION) throw new ProtocolError(VERSION_2_MEETS_1);
   if (version !== PROTOCOL_VERSION) {
     throw new ProtocolError(`unsupported protocol version ${version}, this side speaks ${PROTOCOL_VERSION}`);
   }
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   return { version, maxMessage: view.getUint32(MAGIC.length + 1) };
 }
+
+/**
+ * What a version-1 side (run with --no-encryption) says to an encrypted peer, and shows its own user: both
+ * must learn which flag to change, and neither may fall back silently.
+ */
+export const VERSION_2_MEETS_1 =
+  "protocol version mismatch: one side runs with --no-encryption (version 1, plaintext) and the other " +
+  "without it (version 2, encrypted); use --no-encryption on both sides, or on neither";

@@ -49,10 +49,19 @@ describe("parseHello", () => {
   });
 
   test("another version is refused with both versions named", () => {
-    for (const version of [0, 2, 255]) {
+    for (const version of [0, 3, 255]) {
       expect(() => parseHello(helloPayload(100, { version }))).toThrow(
         new ProtocolError(`unsupported protocol version ${version}, this side speaks 1`),
       );
     }
+  });
+
+  test("version 2 (an encrypted peer) is refused with the flag that would make the two agree", () => {
+    expect(() => parseHello(helloPayload(100, { version: 2 }))).toThrow(
+      new ProtocolError(
+        "protocol version mismatch: one side runs with --no-encryption (version 1, plaintext) and the other " +
+          "without it (version 2, encrypted); use --no-encryption on both sides, or on neither",
+      ),
+    );
   });
 });
