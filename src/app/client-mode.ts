@@ -4,8 +4,8 @@ import { DEFAULT_PORT } from "../protocol/constants.ts";
 import { onTerminationSignal } from "./exit.ts";
 import { chooseFrontEnd, stdinChunks } from "./front-end.ts";
 
-/** Runs one session with the server; resolves with the exit status. */
-export async function runClientMode(config: Config): Promise<number> {
+/** Runs one session with the server (with `code`, or in version 1 when null); resolves with the exit status. */
+export async function runClientMode(config: Config, code: string | null): Promise<number> {
   const host = config.host as string;
   const port = config.port ?? DEFAULT_PORT;
   let client: ClientSession | null = null;
@@ -33,6 +33,7 @@ export async function runClientMode(config: Config): Promise<number> {
     maxMessage: config.maxMessage,
     pingIntervalMs: config.pingIntervalMs,
     deadAfterMs: config.deadAfterMs,
+    code,
   };
   try {
     client = await Promise.race([connectClient(options, front.view), quitEarly]);

@@ -1,11 +1,16 @@
 import type { Config } from "../cli/args.ts";
 import { type ChatServer, startServer } from "../net/server.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
+import { givenCodeWarning, ServerCode } from "../secure/code.ts";
 import { onTerminationSignal } from "./exit.ts";
 import { chooseFrontEnd, stdinChunks } from "./front-end.ts";
 
-/** Serves one client at a time until the user stops the server; resolves with the exit status. */
-export async function runServerMode(config: Config): Promise<number> {
+/**
+ * Serves one client at a time until the user stops the server; resolves with the exit status. `code` is the
+ * code the user gave (kept for the server's life), or null: then it draws its own (one per session), unless
+ * encryption is off.
+ */
+export async function runServerMode(config: Config, code: string | null): Promise<number> {
   let server: ChatServer | null = null;
   let stopping = false;
   let finished!: (code: number) => void;
@@ -19,6 +24,7 @@ export async function runServerMode(config: Config): Promise<number> {
   };
 
   const front = await chooseFrontEnd(config, "server", stop);
+  const serverCode = config.encryption ? new ServerCode(code) : null;
   try {
     server = startServer(
       {
@@ -27,6 +33,7 @@ export async function runServerMode(config: Config): Promise<number> {
         maxMessage: config.maxMessage,
         pingIntervalMs: config.pingIntervalMs,
         deadAfterMs: config.deadAfterMs,
+        secure: serverCode ? { code: serverCode, resumeWindowMs: config.resumeWindowMs ?? 60_000 } : null,
       },
       front.view,
     );
@@ -35,13 +42,15 @@ export async function runServerMode(config: Config): Promise<number> {
     if (front.kind === "interactive") front.view.close();
     return 1;
   }
-  front.view.listening(server.host, server.port);
+  front.view.listening(server.host, server.port, serverCode?.code ?? null);
+  const warning = code === null ? null : givenCodeWarning(code);
+  if (warning) front.view.notice(`warning: ${warning}`);
   onTerminationSignal(stop);
   if (front.kind === "interactive") front.view.start();
   // A server keeps serving after its input ends.
   else void front.view.pumpInput(stdinChunks());
 
-  const code = await done;
+  const exitCode = await done;
   if (front.kind === "interactive") front.view.close();
-  return code;
+  return exitCode;
 }

@@ -24,6 +24,15 @@ export interface Config {
   color: boolean;
   pingIntervalMs?: number;
   deadAfterMs?: number;
+  /** Protocol version 2 (the default); false with --no-encryption: version 1, plaintext. */
+  encryption: boolean;
+  /**
+   * Where the code comes from: --code-file (read by the caller) wins over CHAT121_CODE. Undefined: a server
+   * draws its own; a client asks for it at a prompt (on a terminal only). Never the command line.
+   */
+  code?: { from: "env"; text: string } | { from: "file"; path: string };
+  /** Server: how long a dropped session is held for its client (--resume-window; 0: no resume). */
+  resumeWindowMs?: number;
 }
 
 export type Invocation = { action: "run"; config: Config } | { action: "help" } | { action: "version" };
@@ -36,12 +45,15 @@ const OPTIONS = {
   "no-color": { type: "boolean" },
   "ping-interval": { type: "string" },
   "dead-after": { type: "string" },
+  "no-encryption": { type: "boolean" },
+  "code-file": { type: "string" },
+  "resume-window": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
 
 /**
- * Reads argv (without the program name) and the environment (MODE, IP_ADDR, PORT, NO_COLOR).
+ * Reads argv (without the program name) and the environment (MODE, IP_ADDR, PORT, NO_COLOR, CHAT121_CODE).
  * Flags win over the environment; prompts, if any, come later and only fill what is still missing.
  * Throws UsageError with one line for anything wrong.
  */
@@ -102,8 +114,43 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       json: values.json === true,
       color: values["no-color"] !== true && nonEmpty(env.NO_COLOR) === undefined,
       ...keepalive(values["ping-interval"], values["dead-after"]),
+      ...security(values, env, mode),
     },
   };
+}
+
+/** --no-encryption, the code's source, and --resume-window. */
+function security(
+  values: { "no-encryption"?: boolean; "code-file"?: string; "resume-window"?: string },
+  env: Record<string, string | undefined>,
+  mode: Mode | undefined,
+): Pick<Config, "encryption" | "code" | "resumeWindowMs"> {
+  const encryption = values["no-encryption"] !== true;
+  const file = values["code-file"];
+  if (!encryption) {
+    // CHAT121_CODE may be set for every run of a script; a flag that cannot apply is a mistake worth a word.
+    if (file !== undefined)
+      throw new UsageError("--code-file has no use with --no-encryption (no code is used)");
+    if (values["resume-window"] !== undefined) {
+      throw new UsageError("--resume-window needs encryption: a version-1 session ends with its connection");
+    }
+    return { encryption };
+  }
+  let resumeWindowMs: number | undefined;
+  if (values["resume-window"] !== undefined) {
+    if (mode === "client") {
+      throw new UsageError("--resume-window is the server's: a client learns the window from the server");
+    }
+    resumeWindowMs = seconds(values["resume-window"], "--resume-window", true);
+  }
+  if (file !== undefined) {
+    if (file.trim() === "") throw new UsageError("--code-file: the path is empty");
+    return { encryption, code: { from: "file", path: file }, resumeWindowMs };
+  }
+  const text = nonEmpty(env.CHAT121_CODE);
+  return text === undefined
+    ? { encryption, resumeWindowMs }
+    : { encryption, code: { from: "env", text }, resumeWindowMs };
 }
 
 function readArgs(argv: string[]) {
@@ -112,6 +159,13 @@ function readArgs(argv: string[]) {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown && /^--code(=|$)/.test(unknown[1] as string)) {
+      // A code on the command line would show in every process list on the machine.
+      throw new UsageError(
+        "there is no --code option: a code on the command line shows in the process list; " +
+          "set CHAT121_CODE or use --code-file PATH (or type it at the prompt)",
+      );
+    }
     if (unknown) throw new UsageError(`unknown option '${unknown[1]}'`);
     const missing = /Option '([^']+)' argument missing/.exec(message);
     // "-p, --port <value>" -> "--port"
@@ -159,11 +213,12 @@ function keepalive(
   return { pingIntervalMs, deadAfterMs };
 }
 
-function seconds(text: string | undefined, option: string): number | undefined {
+function seconds(text: string | undefined, option: string, allowZero = false): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!(Number.isFinite(value) && value > 0 && value <= 86_400)) {
-    throw new UsageError(`${option}: '${text}' is not a number of seconds (above 0, at most 86400)`);
+  const value = text.trim() === "" ? Number.NaN : Number(text);
+  if (!(Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && value <= 86_400)) {
+    const range = allowZero ? "0 to 86400" : "above 0, at most 86400";
+    throw new UsageError(`${option}: '${text}' is not a number of seconds (${range})`);
   }
   return value * 1000;
 }

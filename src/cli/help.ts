@@ -1,4 +1,5 @@
-export const HELP = `121chat — one-on-one chat over TCP; every message is acknowledged and timed.
+export const HELP = `121chat — one-on-one chat over TCP, end-to-end encrypted; every message is acknowledged
+and timed.
 
 Usage:
   121chat                              ask for the mode, then the port or host (on a terminal)
@@ -7,6 +8,11 @@ Usage:
 
 HOST is an IPv4 address, an IPv6 address (in brackets when a port follows: [::1]:7121) or a host name.
 
+The server shows a code of three words (e.g. orbit-lemon-swift); the client types it when asked. Both sides
+then share keys that nobody without the code has, and everything after is encrypted and authenticated.
+There is no --code option on purpose: the command line of every process can be read by every user of the
+machine. Scripts give the code with CHAT121_CODE or --code-file.
+
 Options:
   -p, --port N               TCP port (default 7121; a server given 0 picks a free one)
       --host ADDR            server: the address to listen on (default: all interfaces, IPv6 and IPv4)
@@ -14,12 +20,15 @@ Options:
       --json                 one JSON event per line on stdout, for scripts
       --no-color             no colours (also when NO_COLOR is set)
       --ping-interval S      send a keepalive PING after S seconds of silence (default 15)
-      --dead-after S         give up on a peer silent for S seconds (default 45)
+      --dead-after S         treat a peer silent for S seconds as gone (default 45)
+      --code-file PATH       read the code from a file (a server keeps a code it is given for its life)
+      --resume-window S      server: keep a dropped session S seconds for its client (default 60; 0: off)
+      --no-encryption        protocol version 1, plaintext (both sides must use it; for debugging)
   -h, --help                 this help
   -v, --version              version and build
 
 Environment:
-  MODE=server|client   IP_ADDR=HOST[:PORT]   PORT=N   NO_COLOR=1
+  MODE=server|client   IP_ADDR=HOST[:PORT]   PORT=N   NO_COLOR=1   CHAT121_CODE=the-code
   Flags win over the environment, the environment over prompts.
 
 Interactive commands (type them as a message):
@@ -30,12 +39,12 @@ received message is written to stdout followed by a newline; status goes to stde
 input ends and its messages are acknowledged.
 
 Examples:
-  121chat server                       wait for a client on port 7121
-  121chat client 192.168.1.20          chat with that server
+  121chat server                       wait for a client on port 7121; shows the code to give it
+  121chat client 192.168.1.20          chat with that server (asks for the code)
   121chat client [::1]:7000            IPv6, another port
-  printf 'hello\\n' | 121chat client localhost
-  121chat server --json --port 0       JSON events; the 'listening' event names the port
+  printf 'hello\\n' | CHAT121_CODE=orbit-lemon-swift 121chat client localhost
+  121chat server --json --port 0       JSON events; the 'listening' event names the port and the code
 
-Exit status: 0 normal end, 1 runtime failure (refused, unreachable, busy, protocol error, messages left
-unacknowledged at the end of piped input), 2 usage error.
+Exit status: 0 normal end, 1 runtime failure (refused, unreachable, busy, wrong code, protocol error,
+messages left unacknowledged at the end of piped input), 2 usage error.
 `;

@@ -8,16 +8,23 @@ import type { StatsSnapshot } from "./stats.ts";
  * session, and what it is told. Both sides depend on this file; neither depends on the other.
  */
 
-/** A live session as a front end sees it. */
+/** A session as a front end sees it; the same object across the connections of a resumed session. */
 export interface ChatLink {
-  /** The peer's address, as `ADDR:PORT` (IPv6 in brackets). */
+  /** The peer's address, as `ADDR:PORT` (IPv6 in brackets): of the current or last connection. */
   readonly peer: string;
   /** The largest message the peer accepts. */
   readonly peerMaxMessage: number;
-  /** Bytes handed to the link and not yet taken by the socket. Front ends stop reading input above a mark. */
+  /** Whether the session is end-to-end encrypted (protocol version 2). */
+  readonly encrypted: boolean;
+  /**
+   * Bytes handed to the link and not yet taken by the socket, or queued while there is no connection. Front
+   * ends stop reading input above a mark.
+   */
   readonly bufferedBytes: number;
-  /** How many of this side's messages await their ACK. */
+  /** How many of this side's messages await their ACK (queued ones included). */
   readonly unackedCount: number;
+  /** Version 2: the connection dropped and the session waits for a new one (messages sent now queue). */
+  readonly suspended: boolean;
   /** Sends a message; the payload must not change until the peer has acknowledged it. */
   send(payload: Bytes): SendResult;
   /** Says goodbye to the peer and ends the session. */
@@ -31,7 +38,7 @@ export interface ChatLink {
 
 /** How a session ended, with what it left behind. */
 export interface SessionEnd {
-  kind: CloseKind;
+  kind: CloseKind | "code-mismatch";
   reason: string;
   stats: StatsSnapshot;
   unacked: PendingMessage[];
@@ -40,10 +47,35 @@ export interface SessionEnd {
 /** Only the in-session events reach `delivered`; the start and end of a session have their own calls. */
 export type DeliveryEvent = Extract<SessionEvent, { type: "message" | "ack" }>;
 
+/** A version-2 session whose connection dropped: it is held (the server) or being reconnected (the client). */
+export interface ConnectionLost {
+  reason: string;
+  /** How long the session is kept waiting for a new connection, from now. */
+  windowMs: number;
+}
+
+export interface Reconnecting {
+  /** 1 for the first attempt after the drop. */
+  attempt: number;
+  /** How long until that attempt starts. */
+  delayMs: number;
+}
+
+export interface Resumed {
+  /** From the drop to the completed resume. */
+  afterMs: number;
+  /** Messages sent before the drop that the peer had not received, sent again. */
+  resent: number;
+}
+
 /** What a front end is told. The network adapter calls these; a front end implements them. */
 export interface ChatView {
-  /** The server is ready for a client. */
-  listening(host: string, port: number): void;
+  /** The server is ready for a client; `code` is the code clients must give (null without encryption). */
+  listening(host: string, port: number, code: string | null): void;
+  /** The server's code changed: a session opened with the old one, or a try with it failed. */
+  code(code: string): void;
+  /** A handshake the server answered with its code failed (a wrong code, or given up): from `peer`. */
+  codeFailed(peer: string): void;
   /** A session is open (handshake done). */
   connected(link: ChatLink): void;
   /**
@@ -53,6 +85,12 @@ export interface ChatView {
    * ACK means the user has the message.
    */
   delivered(link: ChatLink, events: DeliveryEvent[]): Promise<void> | undefined;
+  /** The connection under a version-2 session dropped; the session waits for a new one. */
+  connectionLost(link: ChatLink, lost: ConnectionLost): void;
+  /** The client is about to try to reconnect. */
+  reconnecting(link: ChatLink, attempt: Reconnecting): void;
+  /** A new connection took the session over. */
+  resumed(link: ChatLink, resumed: Resumed): void;
   /** The session is over. */
   ended(link: ChatLink, end: SessionEnd): void;
   /** The link took everything queued: input may flow again. */

@@ -1,23 +1,35 @@
 import { type Bytes, flat } from "../protocol/bytes.ts";
-import { FrameType, frameTypeName, MAX_U32 } from "../protocol/constants.ts";
-import { FrameDecoder } from "../protocol/decoder.ts";
-import { FrameWriter } from "../protocol/encoder.ts";
-import { ProtocolError } from "../protocol/errors.ts";
+import { FrameType, frameTypeName, isRecordFrameType } from "../protocol/constants.ts";
+import { FrameDecoder, readU32 } from "../protocol/decoder.ts";
+import { encodeU32, FrameWriter } from "../protocol/encoder.ts";
+import { IntegrityError, ProtocolError } from "../protocol/errors.ts";
 import { encodeHello, parseHello } from "../protocol/hello.ts";
+import { type Channel, PLAIN_CHANNEL } from "./channel.ts";
+import { nextId } from "./ids.ts";
 import { PendingAcks, type PendingMessage } from "./pending-acks.ts";
 import { SessionStats, type StatsSnapshot } from "./stats.ts";
 
 /**
- * One connection's protocol state, with no I/O of its own ("bring your own I/O").
+ * One conversation's protocol state, with no I/O of its own ("bring your own I/O").
  *
  * The adapter feeds it what the socket received (`receive`), what the user sends (`send`) and the passing of
  * time (`tick`, at `deadline()` at the latest), always with the current monotonic time in milliseconds.
  * It hands back bytes to write (`takeOutput`) and what happened (`takeEvents`). It never reads a clock,
  * starts a timer or touches a socket, so tests drive it with plain byte arrays and a made-up clock.
+ *
+ * Version 1 is one session per connection: the HELLO exchange, then messages, until the connection ends.
+ * Version 2 starts once the secure handshake has made a channel (`attach`): the server's SESSION (or BUSY)
+ * opens it. When the connection drops, a version-2 session is suspended, not ended: its messages wait, new
+ * ones queue, and a later connection (`attach` again) resumes it with RESUME, resending exactly what the
+ * peer did not get (protocol-v2 section 3).
  */
 
 export type Role = "client" | "server";
-export type SessionState = "handshake" | "open" | "closed";
+/**
+ * "handshake": version 1's HELLO exchange, or version 2's first frame on a connection (SESSION, BUSY or
+ * RESUME); "suspended": version 2 only, the connection dropped and the session waits for a resume.
+ */
+export type SessionState = "handshake" | "open" | "suspended" | "closed";
 
 /** Why a session ended. */
 export type CloseKind =
@@ -26,15 +38,21 @@ export type CloseKind =
   | "busy" // the server already had a client (the client was told, or was told so)
   | "protocol-error" // the peer broke the protocol; this side sent ERROR
   | "peer-error" // the peer reported that this side broke the protocol
-  | "handshake-timeout" // no HELLO in time
+  | "handshake-timeout" // no HELLO (version 2: no SESSION) in time
   | "timeout" // nothing received for too long: the peer is presumed dead
-  | "lost" // the connection closed without a goodbye
+  | "lost" // the connection closed without a goodbye (version 2: and was not resumed in time)
+  | "integrity" // a record failed authentication (version 2, when the session cannot be resumed)
   | "stalled"; // the peer kept sending but stopped reading; this side sent ERROR and gave up
 
 export type SessionEvent =
-  | { type: "open"; peerMaxMessage: number }
+  | { type: "open"; peerMaxMessage: number; resumeWindowMs?: number }
   | { type: "message"; id: number; payload: Bytes }
-  | { type: "ack"; id: number; bytes: number; rttMs: number }
+  /** rttMs is null for a message the peer got before a drop whose ACK was lost (learned from its RESUME). */
+  | { type: "ack"; id: number; bytes: number; rttMs: number | null }
+  /** Version 2: the connection dropped; the session is held for `windowMs` more (from the first drop). */
+  | { type: "suspended"; reason: string; windowMs: number }
+  /** Version 2: a new connection took the session over; `resent` messages were sent again. */
+  | { type: "resumed"; afterMs: number; resent: number }
   | { type: "closed"; kind: CloseKind; reason: string };
 
 export type SendResult = { ok: true; id: number } | { ok: false; error: string };
@@ -45,16 +63,20 @@ export interface SessionOptions {
   maxMessage: number;
   /** Monotonic time (ms) at which the connection was made. */
   now: number;
+  /** 1 (plaintext, the default) or 2 (after the secure handshake; see `attach`). */
+  version?: 1 | 2;
   helloTimeoutMs?: number;
   pingIntervalMs?: number;
   deadAfterMs?: number;
-  /** Server only: asked once a valid HELLO arrives; false means the one session slot is taken (BUSY). */
+  /** Version-1 server only: asked once a valid HELLO arrives; false means the one session slot is taken (BUSY). */
   admit?: () => boolean;
-  /** Server only: the reason sent in BUSY. */
+  /** Version-1 server only: the reason sent in BUSY. */
   busyReason?: string;
+  /** Version-2 server only: how long it holds the session after a drop, sent in SESSION (0: no resume). */
+  resumeWindowMs?: number;
   /**
-   * Test-only seam: the last MSG id and PING id already used (default 0, so the first of each is 1). Lets a
-   * test start the counters just below 2^32 − 1 and see them wrap to 1 without sending four billion frames.
+   * Test seam: the ids this session counts on from (the last message id and PING id used), so that tests
+   * can reach the wrap from 2^32 − 1 to 1 without sending four billion frames.
    */
   startIds?: { message?: number; ping?: number };
 }
@@ -62,16 +84,24 @@ export interface SessionOptions {
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
 export const DEFAULT_DEAD_AFTER_MS = 45_000;
+export const DEFAULT_RESUME_WINDOW_MS = 60_000;
 
 const utf8 = new TextDecoder();
 const textEncoder = new TextEncoder();
 const encodeText = (text: string): Uint8Array => textEncoder.encode(text);
 
+/** What a version-2 session's connection must start with, by who is listening and why. */
+const FIRST_FROM_SERVER = [FrameType.SESSION, FrameType.BUSY, FrameType.ERROR];
+const FIRST_ON_RESUME = [FrameType.RESUME, FrameType.ERROR, FrameType.BYE];
+
 export class Session {
   readonly role: Role;
+  readonly version: 1 | 2;
   private currentState: SessionState = "handshake";
-  private readonly decoder: FrameDecoder;
-  private readonly writer = new FrameWriter();
+  /** The current connection's channel; null while there is none (version 2, before attach or suspended). */
+  private channel: Channel | null = null;
+  private decoder: FrameDecoder;
+  private writer = new FrameWriter();
   private events: SessionEvent[] = [];
   private readonly pending = new PendingAcks();
   private readonly counters = new SessionStats();
@@ -79,30 +109,49 @@ export class Session {
   private readonly helloTimeoutMs: number;
   private readonly pingIntervalMs: number;
   private readonly deadAfterMs: number;
+  private resumeWindowMs: number;
 
   private peerMax = 0;
   private lastMessageId: number;
   private lastPingId: number;
-  private readonly startedAt: number;
+  /** The id of the last MSG received and delivered (0: none yet). */
+  private lastDelivered = 0;
+  /** The id of the last of this side's messages known delivered, in send order (0: none yet). */
+  private lastSettled = 0;
+  /** Version 2: whether SESSION ever opened this session (only then is there anything to resume). */
+  private opened = false;
+  /** Version 2: when the connection dropped, until a resume completes (a drop during a resume keeps it). */
+  private droppedAt: number | null = null;
+  /** Bytes of messages given ids while there was no connection to send them on. */
+  private queued = 0;
+  private attachedAt: number;
   private lastReceivedAt: number;
   private lastPingAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SessionOptions) {
     this.options = options;
     this.role = options.role;
+    this.version = options.version ?? 1;
     this.helloTimeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
     this.pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
     this.deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+    this.resumeWindowMs =
+      options.role === "server" ? (options.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS) : 0;
     this.lastMessageId = options.startIds?.message ?? 0;
     this.lastPingId = options.startIds?.ping ?? 0;
-    this.startedAt = options.now;
+    this.attachedAt = options.now;
     this.lastReceivedAt = options.now;
-    this.decoder = new FrameDecoder({
-      maxMessage: options.maxMessage,
-      firstFrame:
-        options.role === "server" ? [FrameType.HELLO] : [FrameType.HELLO, FrameType.BUSY, FrameType.ERROR],
-    });
-    if (options.role === "client") this.writer.frame(FrameType.HELLO, 0, encodeHello(options.maxMessage));
+    if (this.version === 1) {
+      this.channel = PLAIN_CHANNEL;
+      this.decoder = new FrameDecoder({
+        maxMessage: options.maxMessage,
+        firstFrame:
+          options.role === "server" ? [FrameType.HELLO] : [FrameType.HELLO, FrameType.BUSY, FrameType.ERROR],
+      });
+      if (options.role === "client") this.writer.frame(FrameType.HELLO, 0, encodeHello(options.maxMessage));
+    } else {
+      this.decoder = this.recordDecoder(undefined);
+    }
   }
 
   get state(): SessionState {
@@ -114,35 +163,97 @@ export class Session {
     return this.peerMax;
   }
 
+  /** Whether a connection carries the session now (version 1: until it ends). */
+  get attached(): boolean {
+    return this.channel !== null && this.currentState !== "closed";
+  }
+
+  /** Whether the current (or last) connection was encrypted. */
+  get encrypted(): boolean {
+    return this.version === 2;
+  }
+
+  /** Version 2: the session is between connections, or resuming on a new one (its RESUME not yet in). */
+  get resuming(): boolean {
+    return this.droppedAt !== null && this.currentState !== "closed";
+  }
+
+  /** Bytes of messages waiting for a connection (sent as soon as a resume completes). */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** Version 2: how long the server holds the session after a drop (the client learns it from SESSION). */
+  get resumeWindow(): number {
+    return this.resumeWindowMs;
+  }
+
+  /**
+   * Version 2: a connection whose secure handshake just completed carries this session from now on, with
+   * `peerMaxMessage` from the peer's HELLO. A new session starts (the server sends SESSION; the client waits
+   * for it); a suspended one resumes (both sides send RESUME and wait for the other's).
+   */
+  attach(channel: Channel, now: number, peerMaxMessage: number): void {
+    if (this.version !== 2 || this.channel !== null || this.currentState === "closed") return;
+    this.channel = channel;
+    this.writer = new FrameWriter();
+    this.peerMax = peerMaxMessage;
+    this.attachedAt = now;
+    this.lastReceivedAt = now;
+    this.lastPingAt = Number.NEGATIVE_INFINITY;
+    if (this.currentState === "suspended") {
+      this.decoder = this.recordDecoder(FIRST_ON_RESUME);
+      this.writer.frame(FrameType.RESUME, 0, encodeU32(this.lastDelivered));
+      this.currentState = "handshake";
+    } else if (this.role === "server") {
+      this.decoder = this.recordDecoder(undefined);
+      this.writer.frame(FrameType.SESSION, 0, encodeU32(this.resumeWindowMs));
+      this.open();
+    } else {
+      this.decoder = this.recordDecoder(FIRST_FROM_SERVER);
+    }
+  }
+
   /** Feeds bytes the socket received. */
   receive(chunk: Uint8Array, now: number): void {
-    if (this.currentState === "closed") return;
+    const channel = this.channel;
+    if (this.currentState === "closed" || channel === null) return;
     this.lastReceivedAt = now;
     try {
-      this.decoder.pushFields(chunk, (type, id, payload) => this.onFrame(type, id, payload, now));
+      channel.open(chunk, (plaintext) =>
+        this.decoder.pushFields(plaintext, (type, id, payload) => this.onFrame(type, id, payload, now)),
+      );
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.fail(error.message);
+      if (error instanceof ProtocolError) this.fail(error.message);
+      else if (error instanceof IntegrityError) this.drop(error.message, now, "integrity");
+      else throw error;
     }
   }
 
   /**
-   * Queues a message. Refused (with a reason) when not connected or larger than the peer accepts. The payload
-   * is kept (not copied) until the peer acknowledges it: it must not change meanwhile.
+   * Queues a message. Refused (with a reason) when there is no session or it is larger than the peer
+   * accepts. While a version-2 session is suspended or resuming, the message gets its id and waits; it is
+   * sent once the peer's RESUME has said where to go on. The payload is kept (not copied) until the peer
+   * acknowledges it: it must not change meanwhile.
    */
   send(payload: Bytes, now: number): SendResult {
-    if (this.currentState !== "open") return { ok: false, error: "not connected" };
+    const waiting = this.currentState === "suspended" || (this.currentState === "handshake" && this.opened);
+    if (this.currentState !== "open" && !waiting) return { ok: false, error: "not connected" };
     if (payload.length > this.peerMax) {
       return {
         ok: false,
         error: `message is ${payload.length} bytes; the peer accepts at most ${this.peerMax} bytes`,
       };
     }
-    // Ids count 1, 2, 3, …; after 2^32 − 1 they start again at 1 (0 is never a message id).
-    const id = this.lastMessageId === MAX_U32 ? 1 : this.lastMessageId + 1;
+    const id = nextId(this.lastMessageId);
     this.lastMessageId = id;
-    this.writer.frame(FrameType.MSG, id, payload);
-    this.pending.add(id, now, payload);
+    if (waiting) {
+      this.pending.add(id, null, payload);
+      this.queued += payload.length;
+    } else {
+      this.writer.frame(FrameType.MSG, id, payload);
+      this.pending.add(id, now, payload);
+    }
     this.counters.sent++;
     this.counters.sentBytes += payload.length;
     return { ok: true, id };
@@ -151,18 +262,21 @@ export class Session {
   /** Says goodbye (BYE with an optional reason) and ends the session. */
   close(reason = ""): void {
     if (this.currentState === "closed") return;
-    // A server that has not answered a HELLO yet may only send HELLO, BUSY or ERROR (a client refuses any
-    // other first frame), so it leaves without a word; everywhere else the goodbye is a BYE.
-    if (this.role === "client" || this.currentState === "open") {
-      this.writer.frame(FrameType.BYE, 0, encodeText(reason));
-    }
+    // A version-1 server that has not answered a HELLO yet may only send HELLO, BUSY or ERROR (a client
+    // refuses any other first frame), so it leaves without a word; everywhere else the goodbye is a BYE.
+    const mayBye =
+      this.version === 2 ? this.channel !== null : this.role === "client" || this.currentState === "open";
+    if (mayBye) this.writer.frame(FrameType.BYE, 0, encodeText(reason));
     this.finish("bye", reason || "closed");
   }
 
-  /** The connection ended underneath the session (EOF, reset). */
-  connectionLost(reason = "connection closed"): void {
-    if (this.currentState === "closed") return;
-    this.finish("lost", reason);
+  /**
+   * The connection ended underneath the session (EOF, reset). Version 1 ends; version 2 is suspended when
+   * it can be resumed, else ends.
+   */
+  connectionLost(reason = "connection closed", now = this.lastReceivedAt): void {
+    if (this.currentState === "closed" || this.channel === null) return;
+    this.drop(reason, now, "lost");
   }
 
   /**
@@ -171,41 +285,62 @@ export class Session {
    */
   abandon(reason: string): void {
     if (this.currentState === "closed") return;
-    this.writer.frame(FrameType.ERROR, 0, encodeText(reason));
+    if (this.channel) this.writer.frame(FrameType.ERROR, 0, encodeText(reason));
     this.finish("stalled", reason);
   }
 
-  /** Lets time pass: handshake timeout, keepalive PING, dead peer. */
+  /** Lets time pass: handshake timeout, keepalive PING, dead peer, the end of the resume window. */
   tick(now: number): void {
-    if (this.currentState === "handshake") {
-      if (now - this.startedAt >= this.helloTimeoutMs) {
-        const seconds = formatSeconds(this.helloTimeoutMs);
-        this.writer.frame(FrameType.ERROR, 0, encodeText(`no HELLO within ${seconds}`));
-        this.finish("handshake-timeout", `no HELLO within ${seconds}`);
-      }
-      return;
-    }
-    if (this.currentState !== "open") return;
-    if (now - this.lastReceivedAt >= this.deadAfterMs) {
-      const reason = `nothing received for ${formatSeconds(this.deadAfterMs)}`;
-      this.writer.frame(FrameType.BYE, 0, encodeText(reason));
-      this.finish("timeout", reason);
-    } else if (now >= this.nextPingAt()) {
-      this.lastPingId = this.lastPingId === MAX_U32 ? 1 : this.lastPingId + 1;
-      this.lastPingAt = now;
-      this.writer.frame(FrameType.PING, this.lastPingId);
+    switch (this.currentState) {
+      case "handshake":
+        if (this.channel !== null && now - this.attachedAt >= this.helloTimeoutMs)
+          this.handshakeTimedOut(now);
+        return;
+      case "suspended":
+        if (now >= this.windowEnd()) {
+          const seconds = formatSeconds(this.resumeWindowMs);
+          this.finish("lost", `the connection dropped and did not come back within ${seconds}`);
+        }
+        return;
+      case "open":
+        if (now - this.lastReceivedAt >= this.deadAfterMs) {
+          const reason = `nothing received for ${formatSeconds(this.deadAfterMs)}`;
+          if (this.resumable()) {
+            this.drop(reason, now, "timeout");
+            return;
+          }
+          this.writer.frame(FrameType.BYE, 0, encodeText(reason));
+          this.finish("timeout", reason);
+        } else if (now >= this.nextPingAt()) {
+          this.lastPingId = nextId(this.lastPingId);
+          this.lastPingAt = now;
+          this.writer.frame(FrameType.PING, this.lastPingId);
+        }
+        return;
+      case "closed":
+        return;
     }
   }
 
   /** The time by which `tick` must next be called (Infinity when nothing is due). */
   deadline(): number {
-    if (this.currentState === "handshake") return this.startedAt + this.helloTimeoutMs;
-    if (this.currentState !== "open") return Number.POSITIVE_INFINITY;
-    return Math.min(this.nextPingAt(), this.lastReceivedAt + this.deadAfterMs);
+    switch (this.currentState) {
+      case "handshake":
+        return this.channel === null ? Number.POSITIVE_INFINITY : this.attachedAt + this.helloTimeoutMs;
+      case "suspended":
+        return this.windowEnd();
+      case "open":
+        return Math.min(this.nextPingAt(), this.lastReceivedAt + this.deadAfterMs);
+      case "closed":
+        return Number.POSITIVE_INFINITY;
+    }
   }
 
+  /** The bytes to write on the current connection (sealed into records in version 2). */
   takeOutput(): Uint8Array[] {
-    return this.writer.take();
+    const frames = this.writer.take();
+    if (frames.length === 0 || this.channel === null) return [];
+    return this.channel.seal(frames);
   }
 
   takeEvents(): SessionEvent[] {
@@ -227,32 +362,62 @@ export class Session {
     return this.pending.list();
   }
 
+  private recordDecoder(firstFrame: readonly FrameType[] | undefined): FrameDecoder {
+    return new FrameDecoder({
+      maxMessage: this.options.maxMessage,
+      isKnownType: isRecordFrameType,
+      ...(firstFrame ? { firstFrame } : {}),
+    });
+  }
+
   private nextPingAt(): number {
     // A PING after every quiet interval: one at 15 s of silence, another at 30 s, and so on.
     return Math.max(this.lastReceivedAt, this.lastPingAt) + this.pingIntervalMs;
   }
 
+  private windowEnd(): number {
+    return (this.droppedAt ?? Number.POSITIVE_INFINITY) + this.resumeWindowMs;
+  }
+
+  /** Version 2, once opened, with a resume window: a drop suspends instead of ending. */
+  private resumable(): boolean {
+    return this.version === 2 && this.opened && this.resumeWindowMs > 0;
+  }
+
   private onFrame(type: FrameType, id: number, payload: Bytes, now: number): void {
-    if (this.currentState === "closed") return; // frames after a BYE or an error in the same chunk
+    // Frames after a BYE, an error or a drop in the same chunk are neither delivered nor answered.
+    if (this.currentState === "closed" || this.currentState === "suspended") return;
     if (this.currentState === "handshake") {
-      this.onHandshakeFrame(type, payload);
+      if (this.version === 1) this.onHelloFrame(type, payload);
+      else this.onFirstFrame(type, payload, now);
       return;
     }
     switch (type) {
-      case FrameType.MSG:
+      case FrameType.MSG: {
+        const expected = nextId(this.lastDelivered);
+        // Version 2 never sends a message twice, so its ids arrive consecutive; version 1 acks any id.
+        if (this.version === 2 && id !== expected) {
+          this.fail(`MSG id ${id} is out of order: expected ${expected}`);
+          return;
+        }
+        this.lastDelivered = id;
         this.counters.received++;
         this.counters.receivedBytes += payload.length;
         this.events.push({ type: "message", id, payload });
         // The adapter hands the message to the user before it writes this ACK out.
         this.writer.frame(FrameType.ACK, id);
         return;
+      }
       case FrameType.ACK: {
-        const settled = this.pending.settle(id);
-        if (!settled) return; // an ACK for an unknown id is ignored
-        const rttMs = now - settled.sentAt;
+        const message = this.pending.get(id);
+        // An ACK for an id that is not pending, or not yet sent on any connection, is ignored.
+        if (message?.sentAt == null) return;
+        if (message === this.pending.oldest()) this.lastSettled = id;
+        this.pending.settle(id);
+        const rttMs = now - message.sentAt;
         this.counters.acked++;
         this.counters.rtt.record(rttMs);
-        this.events.push({ type: "ack", id, bytes: settled.payload.length, rttMs });
+        this.events.push({ type: "ack", id, bytes: message.payload.length, rttMs });
         return;
       }
       case FrameType.PING:
@@ -267,12 +432,13 @@ export class Session {
         this.finish("peer-error", utf8.decode(flat(payload)));
         return;
       default:
-        // HELLO again, or BUSY: both only belong to the handshake.
+        // HELLO again, BUSY, SESSION or RESUME: each only belongs to the start of a connection.
         this.fail(`unexpected ${frameTypeName(type)} after the handshake`);
     }
   }
 
-  private onHandshakeFrame(type: FrameType, payload: Bytes): void {
+  /** Version 1: the HELLO exchange. */
+  private onHelloFrame(type: FrameType, payload: Bytes): void {
     // The decoder guarantees the first frame is HELLO (server), or HELLO, BUSY or ERROR (client).
     if (type === FrameType.BUSY) {
       this.finish("busy", utf8.decode(flat(payload)) || "the server is busy");
@@ -300,14 +466,108 @@ export class Session {
       this.writer.frame(FrameType.HELLO, 0, encodeHello(this.options.maxMessage));
     }
     this.peerMax = hello.maxMessage;
+    this.open();
+  }
+
+  /** Version 2: the first frame on a connection (the decoder lets through only those allowed there). */
+  private onFirstFrame(type: FrameType, payload: Bytes, now: number): void {
+    switch (type) {
+      case FrameType.SESSION:
+        if (payload.length < 4) throw new ProtocolError(`malformed SESSION: ${payload.length} bytes`);
+        this.resumeWindowMs = readU32(flat(payload), 0);
+        this.open();
+        return;
+      case FrameType.RESUME:
+        if (payload.length < 4) throw new ProtocolError(`malformed RESUME: ${payload.length} bytes`);
+        this.onResume(readU32(flat(payload), 0), now);
+        return;
+      case FrameType.BUSY:
+        this.finish("busy", utf8.decode(flat(payload)) || "the server is busy");
+        return;
+      case FrameType.BYE:
+        this.finish("peer-bye", utf8.decode(flat(payload)));
+        return;
+      default: // ERROR
+        this.finish("peer-error", utf8.decode(flat(payload)));
+    }
+  }
+
+  /**
+   * The peer's RESUME: what it delivered tells which of this side's messages it has. Those count as
+   * acknowledged (their ACK was lost with the connection); the rest are sent again, in order, with their
+   * ids, followed by what was queued meanwhile.
+   */
+  private onResume(peerLastDelivered: number, now: number): void {
+    const named = this.pending.get(peerLastDelivered);
+    const known = named !== undefined && named.sentAt !== null;
+    if (peerLastDelivered !== 0 && peerLastDelivered !== this.lastSettled && !known) {
+      this.fail(`RESUME names message ${peerLastDelivered}, which this side never sent`);
+      return;
+    }
+    if (known) {
+      for (const message of this.pending.settleThrough(peerLastDelivered)) {
+        this.counters.acked++;
+        this.events.push({ type: "ack", id: message.id, bytes: message.payload.length, rttMs: null });
+      }
+      this.lastSettled = peerLastDelivered;
+    }
+    let resent = 0;
+    for (const message of this.pending.list()) {
+      if (message.sentAt !== null) resent++;
+      this.writer.frame(FrameType.MSG, message.id, message.payload);
+      message.sentAt = now; // the round trip of a resent message counts from now
+    }
+    this.queued = 0;
+    const afterMs = now - (this.droppedAt ?? now);
+    this.droppedAt = null;
     this.currentState = "open";
-    this.events.push({ type: "open", peerMaxMessage: hello.maxMessage });
+    this.events.push({ type: "resumed", afterMs, resent });
+  }
+
+  private handshakeTimedOut(now: number): void {
+    const seconds = formatSeconds(this.helloTimeoutMs);
+    if (this.version === 1) {
+      this.writer.frame(FrameType.ERROR, 0, encodeText(`no HELLO within ${seconds}`));
+      this.finish("handshake-timeout", `no HELLO within ${seconds}`);
+    } else if (this.opened) {
+      this.drop(`no RESUME within ${seconds}`, now, "timeout");
+    } else {
+      this.writer.frame(FrameType.ERROR, 0, encodeText(`no SESSION within ${seconds}`));
+      this.finish("handshake-timeout", `no SESSION within ${seconds}`);
+    }
+  }
+
+  private open(): void {
+    this.currentState = "open";
+    this.opened = true;
+    if (this.version === 1) this.events.push({ type: "open", peerMaxMessage: this.peerMax });
+    else
+      this.events.push({ type: "open", peerMaxMessage: this.peerMax, resumeWindowMs: this.resumeWindowMs });
+  }
+
+  /**
+   * The current connection is gone (closed under us, silent past dead-after, or failing its integrity
+   * check). A session that can be resumed lets go of it and waits; any other ends, as `kind`.
+   */
+  private drop(reason: string, now: number, kind: CloseKind): void {
+    if (!this.resumable()) {
+      this.finish(kind, reason);
+      return;
+    }
+    this.channel = null;
+    this.writer = new FrameWriter(); // what it held was for the lost connection; RESUME sorts it out
+    const wasOpen = this.currentState === "open";
+    this.currentState = "suspended";
+    this.droppedAt ??= now;
+    if (wasOpen) {
+      this.events.push({ type: "suspended", reason, windowMs: Math.max(0, this.windowEnd() - now) });
+    }
   }
 
   /** The peer broke the protocol: tell it why and end the session. */
   private fail(message: string): void {
     if (this.currentState === "closed") return;
-    this.writer.frame(FrameType.ERROR, 0, encodeText(message));
+    if (this.channel) this.writer.frame(FrameType.ERROR, 0, encodeText(message));
     this.finish("protocol-error", message);
   }
 

@@ -1,19 +1,25 @@
 import type { Socket } from "bun";
+import { reconnectDelay } from "../core/backoff.ts";
 import type { ChatLink, ChatView, SessionEnd } from "../core/chat.ts";
 import { Session } from "../core/session.ts";
-import { Connection, type ConnectionOwner } from "./connection.ts";
+import { type ChannelUp, ClientHandshake, type HandshakeFailure } from "../secure/handshake.ts";
+import { SecureChannel } from "../secure/secure-channel.ts";
+import { Connection, type ConnectionData, socketHandlers } from "./connection.ts";
+import { DeadlineTimer, now } from "./deadline-timer.ts";
 import { describeNetError } from "./errors.ts";
+import { HandshakeDriver } from "./handshake-driver.ts";
+import { LiveSession, type LiveSessionOwner } from "./live-session.ts";
 import type { SessionTiming } from "./timing.ts";
 
 export interface ClientOptions extends SessionTiming {
   host: string;
   port: number;
   maxMessage: number;
+  /** Protocol version 2 with this code (normalized), the default; null for version 1 (--no-encryption). */
+  code: string | null;
   /** How long the TCP connect may take. */
   connectTimeoutMs?: number;
 }
-
-type SocketData = { connection?: Connection };
 
 export interface ClientSession {
   /** The session, from the moment the TCP connection is made (the handshake may still be under way). */
@@ -22,60 +28,206 @@ export interface ClientSession {
   ended: Promise<SessionEnd>;
 }
 
+/** A reconnect attempt's TCP connect may take this long (the attempts go on until the window ends). */
+const RECONNECT_CONNECT_TIMEOUT_MS = 5000;
+
 /**
  * Dials the server and starts one session. Resolves once the TCP connection is made; rejects with one human
- * sentence when it cannot be made at all.
+ * sentence when it cannot be made at all. A version-2 session whose connection drops is carried on over a
+ * new one (reconnects with backoff until the server's resume window has passed).
  */
 export async function connectClient(options: ClientOptions, view: ChatView): Promise<ClientSession> {
   let ended!: (end: SessionEnd) => void;
   const result = new Promise<SessionEnd>((resolve) => {
     ended = resolve;
   });
-
-  const owner: ConnectionOwner = {
-    opened: (connection) => view.connected(connection),
-    delivered: (connection, events) => view.delivered(connection, events),
-    drained: (connection) => view.drained(connection),
-    ended: (connection, { kind, reason }) => {
-      const end = { kind, reason, stats: connection.stats(), unacked: connection.unacked() };
-      view.ended(connection, end);
-      ended(end);
-    },
-  };
-
   const target = options.host.includes(":")
     ? `[${options.host}]:${options.port}`
     : `${options.host}:${options.port}`;
+
+  const session = new Session({
+    role: "client",
+    version: options.code === null ? 1 : 2,
+    maxMessage: options.maxMessage,
+    now: now(),
+    helloTimeoutMs: options.helloTimeoutMs,
+    pingIntervalMs: options.pingIntervalMs,
+    deadAfterMs: options.deadAfterMs,
+  });
+  const reconnector = new Reconnector(options, view, target);
+  const owner: LiveSessionOwner = {
+    opened: (live) => view.connected(live),
+    delivered: (live, events) => view.delivered(live, events),
+    suspended: (live, event) => view.connectionLost(live, { reason: event.reason, windowMs: event.windowMs }),
+    detached: (live) => reconnector.next(live),
+    resumed: (live, event) => {
+      reconnector.resumed();
+      view.resumed(live, { afterMs: event.afterMs, resent: event.resent });
+    },
+    drained: (live) => view.drained(live),
+    ended: (live, end) => {
+      reconnector.stop();
+      view.ended(live, end);
+      ended(end);
+    },
+  };
+  const live = new LiveSession(session, owner);
+
+  const connection = await dial(options.host, options.port, options.connectTimeoutMs ?? 10_000, target);
+  if (options.code === null) live.attach(connection);
+  else startHandshake(connection, live, { mode: 0, code: options.code }, options);
+
+  const whenClosed = async (end: SessionEnd) => {
+    await live.closed;
+    return end;
+  };
+  return { link: live, ended: result.then(whenClosed) };
+}
+
+/** Runs a version-2 handshake on `connection`; when the channel is up, `live` continues on it. */
+function startHandshake(
+  connection: Connection,
+  live: LiveSession,
+  secret: ConstructorParameters<typeof ClientHandshake>[0]["secret"],
+  options: ClientOptions,
+  onFailure: (failure: HandshakeFailure) => void = (failure) => abortOn(live, failure),
+): void {
+  const handshake = new ClientHandshake({
+    now: now(),
+    maxMessage: options.maxMessage,
+    secret,
+    timeoutMs: options.helloTimeoutMs,
+  });
+  new HandshakeDriver(connection, handshake, {
+    up: (_driver, channel: ChannelUp) => {
+      if (secret.mode === 0) live.resumeSecret = channel.resumeSecret;
+      live.attach(connection, {
+        channel: new SecureChannel(channel.keys),
+        peerMaxMessage: channel.peerMaxMessage,
+        leftover: channel.leftover,
+      });
+    },
+    failed: (_driver, failure) => onFailure(failure),
+  });
+}
+
+/** A first handshake that failed ends the session, with the reason as the user should hear it. */
+function abortOn(live: LiveSession, failure: HandshakeFailure): void {
+  switch (failure.kind) {
+    case "code-mismatch":
+      live.abort("code-mismatch", "the code did not match");
+      return;
+    case "peer-error":
+      live.abort(failure.reason === "code mismatch" ? "code-mismatch" : "peer-error", failure.reason);
+      return;
+    case "protocol-error":
+      live.abort("protocol-error", failure.reason);
+      return;
+    case "timeout":
+      live.abort("handshake-timeout", failure.reason);
+      return;
+    default:
+      live.abort("lost", `the server closed the connection during the handshake (${failure.reason})`);
+  }
+}
+
+/**
+ * Brings a dropped version-2 session back: dials again after a backoff, proves with a mode-1 handshake that
+ * it is the same client, and hands the new connection to the session, which resumes. Gives up when the
+ * server says it has no such session; the session itself ends when its resume window has passed.
+ */
+class Reconnector {
+  private attempt = 0;
+  private busy = false;
+  private stopped = false;
+  private readonly timer = new DeadlineTimer(() => this.dialNow());
+  private live: LiveSession | null = null;
+
+  constructor(
+    private readonly options: ClientOptions,
+    private readonly view: ChatView,
+    private readonly target: string,
+  ) {}
+
+  /** The session has no connection: schedule the next attempt (unless one is under way). */
+  next(live: LiveSession): void {
+    if (this.stopped || this.busy || live.session.state === "closed") return;
+    this.live = live;
+    this.busy = true;
+    this.attempt++;
+    const delayMs = reconnectDelay(this.attempt, Math.random());
+    this.view.reconnecting(live, { attempt: this.attempt, delayMs });
+    this.timer.set(now() + delayMs);
+  }
+
+  resumed(): void {
+    this.attempt = 0;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer.clear();
+  }
+
+  private async dialNow(): Promise<void> {
+    const live = this.live as LiveSession;
+    let connection: Connection;
+    try {
+      connection = await dial(
+        this.options.host,
+        this.options.port,
+        RECONNECT_CONNECT_TIMEOUT_MS,
+        this.target,
+      );
+    } catch {
+      this.retry(live);
+      return;
+    }
+    if (this.stopped || live.session.state !== "suspended") {
+      connection.terminate();
+      return;
+    }
+    startHandshake(
+      connection,
+      live,
+      { mode: 1, resumeSecret: live.resumeSecret as Uint8Array },
+      this.options,
+      (failure) => {
+        if (failure.kind === "no-session" || failure.reason === "no such session to resume") {
+          live.abort(
+            "lost",
+            "the server no longer has this session (its resume window passed, or it restarted)",
+          );
+        } else this.retry(live);
+      },
+    );
+    // Attached (or failed): from here the session's own events say what happens next.
+    this.busy = false;
+  }
+
+  private retry(live: LiveSession): void {
+    this.busy = false;
+    this.next(live);
+  }
+}
+
+/** Makes the TCP connection (bounded by `timeoutMs`); rejects with one human sentence. */
+async function dial(host: string, port: number, timeoutMs: number, target: string): Promise<Connection> {
   let connection: Connection | undefined;
-  const connecting = Bun.connect<SocketData>({
-    hostname: options.host,
-    port: options.port,
+  const connecting = Bun.connect<ConnectionData>({
+    hostname: host,
+    port,
     socket: {
       open(socket) {
-        const session = new Session({
-          role: "client",
-          maxMessage: options.maxMessage,
-          now: performance.now(),
-          helloTimeoutMs: options.helloTimeoutMs,
-          pingIntervalMs: options.pingIntervalMs,
-          deadAfterMs: options.deadAfterMs,
-        });
-        connection = new Connection(socket as Socket<unknown>, session, owner);
+        connection = new Connection(socket as Socket<unknown>);
         socket.data = { connection };
       },
-      data: (socket, chunk) => socket.data?.connection?.onData(chunk),
-      drain: (socket) => socket.data?.connection?.onDrain(),
-      close: (socket, error) => socket.data?.connection?.onClose(error),
-      error: (socket, error) => socket.data?.connection?.onClose(error),
+      ...socketHandlers,
     },
   });
-
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
-      options.connectTimeoutMs ?? 10_000,
-    );
+    timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })), timeoutMs);
   });
   try {
     await Promise.race([connecting, timeout]);
@@ -85,11 +237,5 @@ export async function connectClient(options: ClientOptions, view: ChatView): Pro
   } finally {
     clearTimeout(timer);
   }
-
-  const link = connection as Connection;
-  const whenClosed = async (end: SessionEnd) => {
-    await link.closed;
-    return end;
-  };
-  return { link, ended: result.then(whenClosed) };
+  return connection as Connection;
 }

@@ -87,7 +87,13 @@ export function describeEnd(end: SessionEnd, peerName: string): string {
       return aside(`the ${peerName} stopped responding`);
     case "lost":
       return aside(`the ${peerName} is gone`);
+    case "integrity":
+      return because("the connection was cut");
     case "stalled":
       return because(`gave up on the ${peerName}`);
+    case "code-mismatch":
+      return peerName === "server"
+        ? "the code did not match: the server now shows a new code (unless it was given one); check it and try again"
+        : because("the code did not match");
   }
 }

@@ -1,6 +1,14 @@
 import { networkInterfaces } from "node:os";
 import { createColors } from "picocolors";
-import type { ChatLink, ChatView, DeliveryEvent, SessionEnd } from "../core/chat.ts";
+import type {
+  ChatLink,
+  ChatView,
+  ConnectionLost,
+  DeliveryEvent,
+  Reconnecting,
+  Resumed,
+  SessionEnd,
+} from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
 import { COMMAND_HELP, parseInput } from "./commands.ts";
@@ -43,7 +51,7 @@ export class InteractiveView implements ChatView {
 
   // ---- ChatView ----
 
-  listening(host: string, port: number): void {
+  listening(host: string, port: number, code: string | null): void {
     const where = host === "::" || host === "0.0.0.0" ? "all interfaces" : host;
     const lines = [this.c.bold(`121chat server · listening on port ${port} (${where})`)];
     const addresses = host === "::" || host === "0.0.0.0" ? localAddresses() : [];
@@ -54,17 +62,47 @@ export class InteractiveView implements ChatView {
         ),
       );
     }
+    if (code === null)
+      lines.push(this.c.yellow("  not encrypted (--no-encryption): anyone on the path can read along"));
+    else lines.push(`  code: ${this.c.bold(code)}${this.c.dim("   (the client types it)")}`);
     lines.push(this.c.dim("waiting for a client… (Ctrl-C to stop)"));
     this.screen.print(...lines);
+  }
+
+  code(code: string): void {
+    this.screen.print(`  code for the next client: ${this.c.bold(code)}`);
+  }
+
+  codeFailed(peer: string): void {
+    this.screen.print(`${this.c.red("✗")} ${peer} tried a wrong code (or gave up before confirming it)`);
   }
 
   connected(link: ChatLink): void {
     this.link = link;
     this.marks.clear();
+    const security = link.encrypted ? this.c.green("end-to-end encrypted") : this.c.yellow("not encrypted");
     this.screen.print(
-      `${this.c.green("●")} connected to ${this.c.bold(link.peer)}` +
-        this.c.dim(" — type a message and press Enter; /help for commands"),
+      `${this.c.green("●")} connected to ${this.c.bold(link.peer)} — ${security}` +
+        this.c.dim(" · type a message and press Enter; /help for commands"),
     );
+  }
+
+  connectionLost(_link: ChatLink, lost: ConnectionLost): void {
+    this.screen.print(
+      this.options.role === "server"
+        ? `${this.c.yellow("●")} the client's connection dropped (${lost.reason}) — keeping the session for ${Math.round(lost.windowMs / 1000)} s`
+        : `${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`,
+    );
+  }
+
+  reconnecting(_link: ChatLink, attempt: Reconnecting): void {
+    // Every attempt after the first would be a line of its own; the first is announced with the loss.
+    if (attempt.attempt > 1) this.screen.print(this.c.dim(`  reconnecting (attempt ${attempt.attempt})…`));
+  }
+
+  resumed(_link: ChatLink, resumed: Resumed): void {
+    const resent = `${resumed.resent} message${resumed.resent === 1 ? "" : "s"} resent`;
+    this.screen.print(`${this.c.green("●")} back after ${(resumed.afterMs / 1000).toFixed(1)} s — ${resent}`);
   }
 
   delivered(_link: ChatLink, events: DeliveryEvent[]): undefined {
@@ -174,8 +212,9 @@ export class InteractiveView implements ChatView {
     this.screen.print(`${this.c.bold(this.c.magenta(`${this.peerName} › `))}${text}`);
   }
 
-  private showAck(id: number, rttMs: number): void {
-    const note = this.c.green(`✓ ${formatMs(rttMs)}`);
+  private showAck(id: number, rttMs: number | null): void {
+    // A message delivered before a drop whose ACK was lost has no round trip to show.
+    const note = this.c.green(rttMs === null ? "✓ (delivered before the drop)" : `✓ ${formatMs(rttMs)}`);
     const mark = this.marks.get(id);
     this.marks.delete(id);
     if (mark && this.screen.annotate(mark, `  ${note}`)) return;

@@ -66,10 +66,28 @@ const base64 = (payload: Uint8Array) =>
  * decoded, escaped and encoded again. Any other text is still escaped by JSON.stringify.
  */
 export const jsonFormat: ScriptFormat = {
-  listening: (out, host, port) => emit(out, { event: "listening", host, port }),
-  connected: (out, peer) => emit(out, { event: "connected", peer }),
+  listening: (out, host, port, code) =>
+    emit(out, code === null ? { event: "listening", host, port } : { event: "listening", host, port, code }),
+  code: (out, code) => emit(out, { event: "code", code }),
+  codeFailed: (out, peer) => emit(out, { event: "code-failed", peer }),
+  connected: (out, peer, encrypted) => emit(out, { event: "connected", peer, encrypted }),
+  connectionLost: (out, lost, role) =>
+    emit(
+      out,
+      role === "server"
+        ? { event: "connection-lost", reason: lost.reason, window_ms: Math.round(lost.windowMs) }
+        : { event: "connection-lost", reason: lost.reason },
+    ),
+  reconnecting: (out, { attempt, delayMs }) =>
+    emit(out, { event: "reconnecting", attempt, delay_ms: Math.round(delayMs) }),
+  resumed: (out, { afterMs, resent }) => emit(out, { event: "resumed", after_ms: roundMs(afterMs), resent }),
   sent: (out, id, bytes) => out.stdout.push(`{"event":"sent","id":${id},"bytes":${bytes}}\n`),
-  ack: (out, id, rttMs) => out.stdout.push(`{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}}\n`),
+  ack: (out, id, rttMs) =>
+    out.stdout.push(
+      rttMs === null
+        ? `{"event":"ack","id":${id},"before_drop":true}\n`
+        : `{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}}\n`,
+    ),
   message(out, id, bytes) {
     // The text is made of the whole payload: a large one that came in parts is joined here.
     const payload = bytes instanceof ByteParts ? bytes.join() : bytes;

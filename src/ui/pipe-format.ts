@@ -6,9 +6,28 @@ const status = (out: ScriptStreams, text: string) => out.stderr.push(`121chat: $
 
 /** Pipe mode: received messages raw on stdout, one per line; human status on stderr; no colours. */
 export const pipeFormat: ScriptFormat = {
-  listening: (out, host, port) =>
-    status(out, `listening on ${host.includes(":") ? `[${host}]` : host}:${port}`),
-  connected: (out, peer) => status(out, `connected to ${peer}`),
+  listening: (out, host, port, code) => {
+    status(out, `listening on ${host.includes(":") ? `[${host}]` : host}:${port}`);
+    if (code !== null) status(out, `code: ${code}`);
+  },
+  code: (out, code) => status(out, `code for the next client: ${code}`),
+  codeFailed: (out, peer) => status(out, `${peer} tried a wrong code`),
+  connected: (out, peer, encrypted) =>
+    status(out, `connected to ${peer}${encrypted ? " (end-to-end encrypted)" : " (not encrypted)"}`),
+  connectionLost: (out, lost, role) =>
+    status(
+      out,
+      role === "server"
+        ? `the client's connection dropped (${lost.reason}): keeping the session for ${Math.round(lost.windowMs / 1000)} s`
+        : `connection lost (${lost.reason}): reconnecting`,
+    ),
+  reconnecting: (out, { attempt, delayMs }) =>
+    status(out, `reconnecting (attempt ${attempt}, in ${(delayMs / 1000).toFixed(1)} s)…`),
+  resumed: (out, { afterMs, resent }) =>
+    status(
+      out,
+      `back after ${(afterMs / 1000).toFixed(1)} s — ${resent} message${resent === 1 ? "" : "s"} resent`,
+    ),
   sent: () => {},
   ack: () => {},
   message(out, _id, payload) {

@@ -1,4 +1,5 @@
-import type { SessionEnd } from "../core/chat.ts";
+import type { ConnectionLost, Reconnecting, Resumed, SessionEnd } from "../core/chat.ts";
+import type { Role } from "../core/session.ts";
 import type { Bytes } from "../protocol/bytes.ts";
 import type { OutputBatch } from "./output-batch.ts";
 
@@ -10,10 +11,18 @@ export interface ScriptStreams {
 
 /** How pipe mode and JSON mode differ: only in how each happening is written out. */
 export interface ScriptFormat {
-  listening(out: ScriptStreams, host: string, port: number): void;
-  connected(out: ScriptStreams, peer: string): void;
+  listening(out: ScriptStreams, host: string, port: number, code: string | null): void;
+  /** The server's code changed. */
+  code(out: ScriptStreams, code: string): void;
+  /** A handshake answered with the server's code failed. */
+  codeFailed(out: ScriptStreams, peer: string): void;
+  connected(out: ScriptStreams, peer: string, encrypted: boolean): void;
+  connectionLost(out: ScriptStreams, lost: ConnectionLost, role: Role): void;
+  reconnecting(out: ScriptStreams, attempt: Reconnecting): void;
+  resumed(out: ScriptStreams, resumed: Resumed): void;
   sent(out: ScriptStreams, id: number, bytes: number): void;
-  ack(out: ScriptStreams, id: number, rttMs: number): void;
+  /** rttMs null: delivered before a drop, its ACK lost (known from the peer's RESUME). */
+  ack(out: ScriptStreams, id: number, rttMs: number | null): void;
   message(out: ScriptStreams, id: number, payload: Bytes): void;
   disconnected(out: ScriptStreams, end: SessionEnd, peerName: string): void;
   error(out: ScriptStreams, message: string): void;

@@ -1,4 +1,12 @@
-import type { ChatLink, ChatView, DeliveryEvent, SessionEnd } from "../core/chat.ts";
+import type {
+  ChatLink,
+  ChatView,
+  ConnectionLost,
+  DeliveryEvent,
+  Reconnecting,
+  Resumed,
+  SessionEnd,
+} from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
 import { type Bytes, flat } from "../protocol/bytes.ts";
 import { type InputLine, LineSplitter } from "./line-splitter.ts";
@@ -44,14 +52,40 @@ export class ScriptView implements ChatView {
 
   // ---- ChatView ----
 
-  listening(host: string, port: number): void {
-    this.format.listening(this.out, host, port);
+  listening(host: string, port: number, code: string | null): void {
+    this.format.listening(this.out, host, port, code);
+    this.flush();
+  }
+
+  code(code: string): void {
+    this.format.code(this.out, code);
+    this.flush();
+  }
+
+  codeFailed(peer: string): void {
+    this.format.codeFailed(this.out, peer);
     this.flush();
   }
 
   connected(link: ChatLink): void {
     this.link = link;
-    this.format.connected(this.out, link.peer);
+    this.format.connected(this.out, link.peer, link.encrypted);
+    this.flush();
+    this.wake();
+  }
+
+  connectionLost(_link: ChatLink, lost: ConnectionLost): void {
+    this.format.connectionLost(this.out, lost, this.options.role);
+    this.flush();
+  }
+
+  reconnecting(_link: ChatLink, attempt: Reconnecting): void {
+    this.format.reconnecting(this.out, attempt);
+    this.flush();
+  }
+
+  resumed(_link: ChatLink, resumed: Resumed): void {
+    this.format.resumed(this.out, resumed);
     this.flush();
     this.wake();
   }
@@ -79,7 +113,9 @@ export class ScriptView implements ChatView {
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
     if (this.options.role === "client") this.over = true;
-    if (["protocol-error", "peer-error", "busy", "stalled"].includes(end.kind)) {
+    if (
+      ["protocol-error", "peer-error", "busy", "stalled", "code-mismatch", "integrity"].includes(end.kind)
+    ) {
       this.format.error(this.out, end.reason);
     }
     this.format.disconnected(this.out, end, this.peerName);
@@ -167,15 +203,20 @@ export class ScriptView implements ChatView {
     }
   }
 
-  /** End of a client's input: wait for the ACKs (bounded), then say goodbye. */
+  /**
+   * End of a client's input: wait for the ACKs (bounded), then say goodbye. While the connection is down and
+   * the session waits to be resumed, the wait is not counted: the session ends by itself if it never is.
+   */
   private async finish(): Promise<void> {
     // Input can end before the connection is made (an empty pipe): wait for it, so the goodbye is still said.
     if (!(await this.ready())) return;
-    const deadline = performance.now() + (this.options.ackWaitMs ?? 5000);
+    const ackWaitMs = this.options.ackWaitMs ?? 5000;
+    let deadline = performance.now() + ackWaitMs;
     for (;;) {
       const link = this.link;
       if (!link) return;
       if (link.unackedCount === 0) break;
+      if (link.suspended) deadline = performance.now() + ackWaitMs;
       const left = deadline - performance.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {

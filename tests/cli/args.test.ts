@@ -37,6 +37,8 @@ describe("modes", () => {
       color: true,
       pingIntervalMs: undefined,
       deadAfterMs: undefined,
+      encryption: true,
+      resumeWindowMs: undefined,
     });
   });
 
@@ -353,4 +355,55 @@ test("text quoted back in an error is escaped: still one line, no terminal contr
     expect(usageError(argv, env)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   }
   expect(usageError(["client", "a\x1b[2Jb"])).toContain("'a\\x1b[2Jb'");
+});
+
+describe("encryption and the code", () => {
+  test("encryption is the default; --no-encryption turns it off", () => {
+    expect(config(["server"]).encryption).toBe(true);
+    expect(config(["server", "--no-encryption"]).encryption).toBe(false);
+  });
+
+  test("the code comes from CHAT121_CODE, or from --code-file, which wins", () => {
+    expect(config(["client", "h"], { CHAT121_CODE: "orbit-lemon-swift" }).code).toEqual({
+      from: "env",
+      text: "orbit-lemon-swift",
+    });
+    expect(config(["client", "h", "--code-file", "/tmp/c"], { CHAT121_CODE: "x" }).code).toEqual({
+      from: "file",
+      path: "/tmp/c",
+    });
+    expect(config(["client", "h"], { CHAT121_CODE: "  " }).code).toBeUndefined();
+  });
+
+  test("there is no --code option, and the error says why and what to use instead", () => {
+    for (const argv of [
+      ["client", "h", "--code", "orbit-lemon-swift"],
+      ["client", "h", "--code=orbit-lemon-swift"],
+      ["server", "--code", "x"],
+    ]) {
+      const message = usageError(argv);
+      expect(message).toContain("process list");
+      expect(message).toContain("CHAT121_CODE");
+      expect(message).toContain("--code-file");
+    }
+  });
+
+  test("--code-file or --resume-window with --no-encryption is a mistake worth a word", () => {
+    expect(usageError(["client", "h", "--no-encryption", "--code-file", "x"])).toContain("--code-file");
+    expect(usageError(["server", "--no-encryption", "--resume-window", "5"])).toContain("--resume-window");
+  });
+
+  test("CHAT121_CODE is ignored with --no-encryption (it may be set for every run of a script)", () => {
+    const c = config(["client", "h", "--no-encryption"], { CHAT121_CODE: "x" });
+    expect(c.encryption).toBe(false);
+    expect(c.code).toBeUndefined();
+  });
+
+  test("--resume-window: seconds from 0 (off) to a day, on the server only", () => {
+    expect(config(["server", "--resume-window", "0"]).resumeWindowMs).toBe(0);
+    expect(config(["server", "--resume-window", "90"]).resumeWindowMs).toBe(90_000);
+    expect(usageError(["server", "--resume-window", "-1"])).toContain("--resume-window");
+    expect(usageError(["server", "--resume-window", "x"])).toContain("'x'");
+    expect(usageError(["client", "h", "--resume-window", "5"])).toContain("server's");
+  });
 });

@@ -133,9 +133,10 @@ describe("Session handshake", () => {
   });
 
   test("a HELLO with another version is answered with both versions named", () => {
-    expect(serverErrorFor(helloFrame(1024, { version: 2 }))).toBe(
-      "unsupported protocol version 2, this side speaks 1",
+    expect(serverErrorFor(helloFrame(1024, { version: 3 }))).toBe(
+      "unsupported protocol version 3, this side speaks 1",
     );
+    expect(serverErrorFor(helloFrame(1024, { version: 2 }))).toContain("--no-encryption on both sides");
   });
 
   test("a HELLO shorter than 12 bytes is malformed", () => {

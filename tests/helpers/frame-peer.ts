@@ -6,9 +6,9 @@ import { encodeHello } from "../../src/protocol/hello.ts";
 
 /**
  * The arguments every program a RawPeer talks to is started with, in this one place: RawPeer speaks version-1
- * frames in the clear, so when an encrypted version becomes the default, its opt-out flag goes here.
+ * frames in the clear, so the program must too (version 2's handshake and records have tests of their own).
  */
-export const RAW_PEER_PROGRAM_ARGS: readonly string[] = [];
+export const RAW_PEER_PROGRAM_ARGS: readonly string[] = ["--no-encryption"];
 
 /**
  * A hand-driven peer on a raw TCP socket, in the test process: it speaks exactly the frames the test writes

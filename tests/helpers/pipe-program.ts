@@ -1,4 +1,4 @@
-import { cleanEnv, programCommand } from "./program.ts";
+import { programCommand, testEnv } from "./program.ts";
 import { ProgramProcess } from "./program-process.ts";
 
 /**
@@ -11,7 +11,7 @@ export class PipeProgram extends ProgramProcess {
 
   /** `stdout`: see ProgramProcess (a descriptor the test reads itself leaves `stdout` here empty). */
   constructor(args: string[], env: Record<string, string> = {}, stdout: "pipe" | number = "pipe") {
-    super([...programCommand(), ...args], { ...cleanEnv(), ...env }, stdout);
+    super([...programCommand(), ...args], { ...testEnv(), ...env }, stdout);
   }
 
   /** Starts a pipe-mode server on a free port and reads the port from its `listening on …` status line. */

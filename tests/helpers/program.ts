@@ -37,7 +37,7 @@ export async function runProgram(
     stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...cleanEnv(), ...options.env },
+    env: { ...testEnv(), ...options.env },
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 15_000);
   const [stdout, stderr, code] = await Promise.all([
@@ -49,14 +49,28 @@ export async function runProgram(
   return { code, stdout, stderr };
 }
 
+/** The variables the program reads: none may leak in from the caller's shell. */
+export const PROGRAM_VARIABLES = ["MODE", "IP_ADDR", "PORT", "NO_COLOR", "FORCE_COLOR", "CHAT121_CODE"];
+
 /** The environment without the variables the program reads, so the caller's shell cannot leak in. */
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !["MODE", "IP_ADDR", "PORT", "NO_COLOR", "FORCE_COLOR"].includes(key))
-      env[key] = value;
+    if (value !== undefined && !PROGRAM_VARIABLES.includes(key)) env[key] = value;
   }
   return env;
+}
+
+/**
+ * The code every program under test gets unless a test says otherwise (CHAT121_CODE: "" means none): the
+ * same for server and client, so the end-to-end tests run encrypted, version 2, as users do. A server given
+ * a code keeps it for its life, so one server serves many clients in a test.
+ */
+export const TEST_CODE = "orbit-lemon-swift";
+
+/** cleanEnv() with the test code. */
+export function testEnv(): Record<string, string> {
+  return { ...cleanEnv(), CHAT121_CODE: TEST_CODE };
 }
 
 export type JsonEvent = { event: string } & Record<string, unknown>;
@@ -76,7 +90,7 @@ export class JsonProgram extends ProgramProcess {
   private readonly decoder = new TextDecoder();
 
   constructor(args: string[], env: Record<string, string> = {}, options: SpawnOptions = {}) {
-    super([...(options.wrap ?? []), ...programCommand(), ...args, "--json"], { ...cleanEnv(), ...env });
+    super([...(options.wrap ?? []), ...programCommand(), ...args, "--json"], { ...testEnv(), ...env });
   }
 
   /** Starts a server on a free port of `host` and waits for its `listening` event. */

@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { cleanEnv } from "./program.ts";
+import { cleanEnv, PROGRAM_VARIABLES, TEST_CODE } from "./program.ts";
 
 /**
  * Driving the program in a real terminal: a private tmux server per test, with panes the test types into
@@ -49,10 +49,9 @@ export function shellQuote(text: string): string {
  */
 const PANE_COMMAND = [
   "env",
-  ...["MODE", "IP_ADDR", "PORT", "NO_COLOR", "FORCE_COLOR", "TMUX", "TMUX_PANE"].flatMap((name) => [
-    "-u",
-    name,
-  ]),
+  ...[...PROGRAM_VARIABLES, "TMUX", "TMUX_PANE"].flatMap((name) => ["-u", name]),
+  // The code the test programs share (see TEST_CODE); a test of the code prompt runs without it.
+  `CHAT121_CODE=${TEST_CODE}`,
   "TERM=xterm-256color",
   "HISTFILE=",
   `PS1=${shellQuote(`${SHELL_PROMPT} `)}`,

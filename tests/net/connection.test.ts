@@ -1,15 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import type { DeliveryEvent } from "../../src/core/chat.ts";
-import { Session, type SessionEvent } from "../../src/core/session.ts";
-import { Connection, type ConnectionOwner, UNREAD_LIMIT } from "../../src/net/connection.ts";
+import type { DeliveryEvent, SessionEnd } from "../../src/core/chat.ts";
+import { Session } from "../../src/core/session.ts";
+import { Connection } from "../../src/net/connection.ts";
+import { LiveSession, type LiveSessionOwner, UNREAD_LIMIT } from "../../src/net/live-session.ts";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { FrameDecoder } from "../../src/protocol/decoder.ts";
 import { concat, frameBytes, helloFrame, utf8 } from "../helpers/frames.ts";
 
 /**
- * The connection adapter around a real Session, on a fake socket: one shared log records, in order, what the
- * adapter handed its owner and which frames it wrote, so a test can see whether an ACK overtook its message.
+ * The network adapter (a LiveSession driving a real Session over a Connection) on a fake socket: one shared
+ * log records, in order, what the adapter handed its owner and which frames it wrote, so a test can see
+ * whether an ACK overtook its message.
  */
 
 type LogEntry =
@@ -47,13 +49,13 @@ class FakeSocket {
   }
 }
 
-interface LoggingOwner extends ConnectionOwner {
+interface LoggingOwner extends LiveSessionOwner {
   /** What `delivered` returns: a promise to hold the connection's writes, or nothing. */
   handOver: Promise<void> | undefined;
   drainedCalls: number;
 }
 
-/** A server-side Connection on a fake socket with a logging owner. */
+/** A server-side version-1 session on a fake socket with a logging owner. */
 function serverConnection() {
   const log: LogEntry[] = [];
   const socket = new FakeSocket(log);
@@ -62,19 +64,23 @@ function serverConnection() {
     handOver: undefined as Promise<void> | undefined,
     drainedCalls: 0,
     opened() {},
-    delivered(_connection: Connection, events: DeliveryEvent[]) {
+    suspended() {},
+    resumed() {},
+    delivered(_live: LiveSession, events: DeliveryEvent[]) {
       log.push({ what: "delivered", ids: events.filter((e) => e.type === "message").map((e) => e.id) });
       return owner.handOver;
     },
-    ended(_connection: Connection, event: Extract<SessionEvent, { type: "closed" }>) {
-      log.push({ what: "ended", kind: event.kind });
+    ended(_live: LiveSession, end: SessionEnd) {
+      log.push({ what: "ended", kind: end.kind });
     },
     drained() {
       owner.drainedCalls++;
     },
   };
-  const connection = new Connection(socket as unknown as Socket<unknown>, session, owner);
-  return { log, socket, owner, connection };
+  const connection = new Connection(socket as unknown as Socket<unknown>);
+  const live = new LiveSession(session, owner);
+  live.attach(connection);
+  return { log, socket, owner, connection, live };
 }
 
 const msg = (id: number, text = `message ${id}`) => frameBytes(FrameType.MSG, id, utf8(text));
@@ -90,7 +96,7 @@ function positions(log: LogEntry[]) {
   return { deliveredAt, ackAt };
 }
 
-describe("Connection: an ACK leaves only after its message was handed to the owner", () => {
+describe("LiveSession on a Connection: an ACK leaves only after its message was handed to the owner", () => {
   test("in every order frames can arrive: alone, several in a chunk, split across chunks", () => {
     const { log, connection } = serverConnection();
     connection.onData(helloFrame(1 << 20));
@@ -111,7 +117,7 @@ describe("Connection: an ACK leaves only after its message was handed to the own
   });
 
   test("while the owner is still handing a delivery over, nothing is written; then the ACK, then the rest", async () => {
-    const { log, owner, connection } = serverConnection();
+    const { log, owner, connection, live } = serverConnection();
     connection.onData(helloFrame(1 << 20));
     let handedOver!: () => void;
     owner.handOver = new Promise<void>((resolve) => {
@@ -120,7 +126,7 @@ describe("Connection: an ACK leaves only after its message was handed to the own
     connection.onData(msg(1));
     owner.handOver = undefined;
     // This side's own message, sent meanwhile, waits behind the held ACK (one byte stream, one order).
-    expect(connection.send(utf8("reply"))).toEqual({ ok: true, id: 1 });
+    expect(live.send(utf8("reply"))).toEqual({ ok: true, id: 1 });
     connection.onData(msg(2));
     const held = log.length;
     expect(log.at(-1)).toEqual({ what: "delivered", ids: [2] });
@@ -139,14 +145,14 @@ describe("Connection: an ACK leaves only after its message was handed to the own
   });
 
   test("a session that ends while a delivery is held still writes its ACK and goodbye, then closes", async () => {
-    const { log, owner, socket, connection } = serverConnection();
+    const { log, owner, socket, connection, live } = serverConnection();
     connection.onData(helloFrame(1 << 20));
     let handedOver!: () => void;
     owner.handOver = new Promise<void>((resolve) => {
       handedOver = resolve;
     });
     connection.onData(msg(1));
-    connection.close("done");
+    live.close("done");
     expect(socket.ended).toBe(false);
     handedOver();
     await Promise.resolve();
@@ -159,10 +165,10 @@ describe("Connection: an ACK leaves only after its message was handed to the own
   });
 });
 
-describe("Connection: a peer that sends without reading", () => {
+describe("LiveSession on a Connection: a peer that sends without reading", () => {
   test("is given up (stalled) once more than one message + 64 MiB wait to be sent, counted in bytes", () => {
     const peerMax = 1 << 20;
-    const { log, socket, connection } = serverConnection();
+    const { log, socket, connection, live } = serverConnection();
     connection.onData(helloFrame(peerMax));
     socket.accepting = 0; // the peer stops reading
 
@@ -172,7 +178,7 @@ describe("Connection: a peer that sends without reading", () => {
     const payload = new Uint8Array(peerMax);
     while (connection.bufferedBytes < allowance) {
       const room = allowance - connection.bufferedBytes - HEADER_SIZE;
-      expect(connection.send(payload.subarray(0, Math.min(room, peerMax))).ok).toBe(true);
+      expect(live.send(payload.subarray(0, Math.min(room, peerMax))).ok).toBe(true);
     }
     expect(connection.bufferedBytes).toBe(allowance);
 
@@ -188,7 +194,7 @@ describe("Connection: a peer that sends without reading", () => {
     expect(
       log.filter((e) => e.what === "ended"),
       `${allowance + HEADER_SIZE} bytes waited for a peer that does not read (allowance ${allowance}) and the ` +
-        "connection did not give up: onData must compare the bytes waiting, not the number of chunks",
+        "connection did not give up: the adapter must compare the bytes waiting, not the number of chunks",
     ).toEqual([{ what: "ended", kind: "stalled" }]);
   });
 });

@@ -387,8 +387,8 @@ export class SessionWorld {
         assert.equal(event.id, expected.id, `${side}: ack out of order or for a settled id`);
         assert.equal(event.bytes, expected.payload.length);
         assert.equal(event.rttMs, this.now - expected.sentAt, "rtt must be ack arrival minus send time");
-        end.acks.push(event);
-        end.rtts.push(event.rttMs);
+        end.acks.push({ ...event, rttMs: event.rttMs as number });
+        end.rtts.push(event.rttMs as number);
         return;
       }
       case "closed":

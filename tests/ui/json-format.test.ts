@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { SessionEnd } from "../../src/core/chat.ts";
-import type { CloseKind } from "../../src/core/session.ts";
 import type { StatsSnapshot } from "../../src/core/stats.ts";
 import { ByteParts, ByteRange } from "../../src/protocol/bytes.ts";
 import { describeEnd } from "../../src/ui/format.ts";
@@ -33,8 +32,10 @@ const CLOSE_KINDS = [
   "handshake-timeout",
   "timeout",
   "lost",
+  "integrity",
   "stalled",
-] as const satisfies readonly CloseKind[];
+  "code-mismatch",
+] as const satisfies readonly SessionEnd["kind"][];
 
 /** Runs `write` against fresh streams; returns stdout split into lines (each must be JSON) and stderr. */
 function run(write: (out: ReturnType<typeof memoryStreams>["out"]) => void) {
@@ -55,18 +56,72 @@ function oneEvent(write: Parameters<typeof run>[0]): Record<string, unknown> {
 }
 
 describe("the JSON events of the contract, exactly", () => {
-  test("listening", () => {
-    expect(oneEvent((out) => jsonFormat.listening(out, "::", 7121))).toEqual({
+  test("listening, with the code when there is one (not with --no-encryption)", () => {
+    expect(oneEvent((out) => jsonFormat.listening(out, "::", 7121, "orbit-lemon-swift"))).toEqual({
+      event: "listening",
+      host: "::",
+      port: 7121,
+      code: "orbit-lemon-swift",
+    });
+    expect(oneEvent((out) => jsonFormat.listening(out, "::", 7121, null))).toEqual({
       event: "listening",
       host: "::",
       port: 7121,
     });
   });
 
-  test("connected", () => {
-    expect(oneEvent((out) => jsonFormat.connected(out, "[::1]:51234"))).toEqual({
+  test("code and code-failed", () => {
+    expect(oneEvent((out) => jsonFormat.code(out, "oak-cute-bounce"))).toEqual({
+      event: "code",
+      code: "oak-cute-bounce",
+    });
+    expect(oneEvent((out) => jsonFormat.codeFailed(out, "127.0.0.1:5000"))).toEqual({
+      event: "code-failed",
+      peer: "127.0.0.1:5000",
+    });
+  });
+
+  test("connected says whether the session is encrypted", () => {
+    expect(oneEvent((out) => jsonFormat.connected(out, "[::1]:51234", true))).toEqual({
       event: "connected",
       peer: "[::1]:51234",
+      encrypted: true,
+    });
+    expect(oneEvent((out) => jsonFormat.connected(out, "[::1]:51234", false))).toEqual({
+      event: "connected",
+      peer: "[::1]:51234",
+      encrypted: false,
+    });
+  });
+
+  test("connection-lost (the server's with window_ms), reconnecting, resumed", () => {
+    const lost = { reason: "connection closed by peer", windowMs: 59_999.6 };
+    expect(oneEvent((out) => jsonFormat.connectionLost(out, lost, "server"))).toEqual({
+      event: "connection-lost",
+      reason: "connection closed by peer",
+      window_ms: 60_000,
+    });
+    expect(oneEvent((out) => jsonFormat.connectionLost(out, lost, "client"))).toEqual({
+      event: "connection-lost",
+      reason: "connection closed by peer",
+    });
+    expect(oneEvent((out) => jsonFormat.reconnecting(out, { attempt: 3, delayMs: 1000.4 }))).toEqual({
+      event: "reconnecting",
+      attempt: 3,
+      delay_ms: 1000,
+    });
+    expect(oneEvent((out) => jsonFormat.resumed(out, { afterMs: 4200.1234, resent: 2 }))).toEqual({
+      event: "resumed",
+      after_ms: 4200.123,
+      resent: 2,
+    });
+  });
+
+  test("ack of a message delivered before a drop: before_drop, no rtt_ms", () => {
+    expect(oneEvent((out) => jsonFormat.ack(out, 9, null))).toEqual({
+      event: "ack",
+      id: 9,
+      before_drop: true,
     });
   });
 
@@ -197,13 +252,35 @@ describe("README's JSON section is the contract", () => {
     const { id, bytes } = doc as { id: number; bytes: number };
     switch (doc.event) {
       case "listening":
-        return oneEvent((out) => jsonFormat.listening(out, doc.host as string, doc.port as number));
+        return oneEvent((out) =>
+          jsonFormat.listening(out, doc.host as string, doc.port as number, (doc.code as string) ?? null),
+        );
+      case "code":
+        return oneEvent((out) => jsonFormat.code(out, doc.code as string));
+      case "code-failed":
+        return oneEvent((out) => jsonFormat.codeFailed(out, doc.peer as string));
       case "connected":
-        return oneEvent((out) => jsonFormat.connected(out, doc.peer as string));
+        return oneEvent((out) => jsonFormat.connected(out, doc.peer as string, doc.encrypted as boolean));
+      case "connection-lost":
+        return oneEvent((out) =>
+          jsonFormat.connectionLost(
+            out,
+            { reason: doc.reason as string, windowMs: (doc.window_ms as number) ?? 0 },
+            doc.window_ms === undefined ? "client" : "server",
+          ),
+        );
+      case "reconnecting":
+        return oneEvent((out) =>
+          jsonFormat.reconnecting(out, { attempt: doc.attempt as number, delayMs: doc.delay_ms as number }),
+        );
+      case "resumed":
+        return oneEvent((out) =>
+          jsonFormat.resumed(out, { afterMs: doc.after_ms as number, resent: doc.resent as number }),
+        );
       case "sent":
         return oneEvent((out) => jsonFormat.sent(out, id, bytes));
       case "ack":
-        return oneEvent((out) => jsonFormat.ack(out, id, doc.rtt_ms as number));
+        return oneEvent((out) => jsonFormat.ack(out, id, doc.before_drop ? null : (doc.rtt_ms as number)));
       case "message": {
         const payload =
           typeof doc.text === "string"
@@ -212,7 +289,7 @@ describe("README's JSON section is the contract", () => {
         return oneEvent((out) => jsonFormat.message(out, id, payload));
       }
       case "disconnected": {
-        const kind = doc.kind as CloseKind;
+        const kind = doc.kind as SessionEnd["kind"];
         const unacked = (doc.unacked as number[]).map((n) => ({ id: n, sentAt: 0, payload: utf8("x") }));
         // The documented reason is what describeEnd says for this kind with no reason from the peer.
         const end: SessionEnd = { kind, reason: "", stats, unacked };
@@ -232,7 +309,20 @@ describe("README's JSON section is the contract", () => {
       .split("\n")
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(new Set(documented.map((doc) => doc.event))).toEqual(
-      new Set(["listening", "connected", "sent", "ack", "message", "disconnected", "error"]),
+      new Set([
+        "listening",
+        "code",
+        "code-failed",
+        "connected",
+        "sent",
+        "ack",
+        "message",
+        "connection-lost",
+        "reconnecting",
+        "resumed",
+        "disconnected",
+        "error",
+      ]),
     );
     for (const doc of documented) expect(written(doc)).toEqual(doc);
   });
@@ -246,7 +336,7 @@ describe("README's JSON section is the contract", () => {
 
 test("a burst of events is one JSON object per line, in order", () => {
   const { events } = run((out) => {
-    jsonFormat.connected(out, "127.0.0.1:5000");
+    jsonFormat.connected(out, "127.0.0.1:5000", true);
     for (let id = 1; id <= 50; id++) jsonFormat.sent(out, id, id);
     for (let id = 1; id <= 50; id++) jsonFormat.ack(out, id, id / 7);
   });

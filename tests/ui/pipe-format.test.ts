@@ -16,7 +16,7 @@ function run(write: (out: ReturnType<typeof memoryStreams>["out"]) => void) {
 test("received messages go to stdout raw, each followed by \\n, nothing else there", () => {
   const binary = new Uint8Array([0xff, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0x80]);
   const { stdout, stderr } = run((out) => {
-    pipeFormat.connected(out, "127.0.0.1:5000");
+    pipeFormat.connected(out, "127.0.0.1:5000", true);
     pipeFormat.message(out, 1, utf8("hello"));
     pipeFormat.message(out, 2, new Uint8Array(0));
     pipeFormat.message(out, 3, binary);
@@ -24,7 +24,7 @@ test("received messages go to stdout raw, each followed by \\n, nothing else the
     pipeFormat.ack(out, 1, 0.4);
   });
   expect([...stdout]).toEqual([...utf8("hello\n"), 0x0a, ...binary, 0x0a]);
-  expect(stderr).toBe("121chat: connected to 127.0.0.1:5000\n");
+  expect(stderr).toBe("121chat: connected to 127.0.0.1:5000 (end-to-end encrypted)\n");
 });
 
 test("a message in parts goes to stdout as its bytes in order, then \\n", () => {
@@ -34,10 +34,10 @@ test("a message in parts goes to stdout as its bytes in order, then \\n", () => 
 });
 
 test("status lines on stderr; an IPv6 listening address in brackets", () => {
-  expect(run((out) => pipeFormat.listening(out, "::", 7121)).stderr).toBe(
-    "121chat: listening on [::]:7121\n",
+  expect(run((out) => pipeFormat.listening(out, "::", 7121, "orbit-lemon-swift")).stderr).toBe(
+    "121chat: listening on [::]:7121\n121chat: code: orbit-lemon-swift\n",
   );
-  expect(run((out) => pipeFormat.listening(out, "127.0.0.1", 0)).stderr).toBe(
+  expect(run((out) => pipeFormat.listening(out, "127.0.0.1", 0, null)).stderr).toBe(
     "121chat: listening on 127.0.0.1:0\n",
   );
   expect(run((out) => pipeFormat.error(out, "refused")).stderr).toBe("121chat: error: refused\n");

@@ -1,0 +1,278 @@
+import type { Channel } from "../core/channel.ts";
+import type { ChatLink, DeliveryEvent, SessionEnd } from "../core/chat.ts";
+import type { PendingMessage } from "../core/pending-acks.ts";
+import type { SendResult, Session, SessionEvent } from "../core/session.ts";
+import type { StatsSnapshot } from "../core/stats.ts";
+import type { Bytes } from "../protocol/bytes.ts";
+import type { Connection, ConnectionUser } from "./connection.ts";
+import { DeadlineTimer, now } from "./deadline-timer.ts";
+
+/** What a live session reports to its owner (the server's slot keeper, or the client). */
+export interface LiveSessionOwner {
+  opened(live: LiveSession): void;
+  /** See ChatView.delivered: a promise holds everything written after these events until it settles. */
+  delivered(live: LiveSession, events: DeliveryEvent[]): Promise<void> | undefined;
+  suspended(live: LiveSession, event: Extract<SessionEvent, { type: "suspended" }>): void;
+  resumed(live: LiveSession, event: Extract<SessionEvent, { type: "resumed" }>): void;
+  /** The session is suspended and has no connection now (after a drop, or a resume that broke off). */
+  detached?(live: LiveSession): void;
+  /** The session ended; called exactly once, before its socket is closed. */
+  ended(live: LiveSession, end: SessionEnd): void;
+  drained(live: LiveSession): void;
+}
+
+/** A version-2 connection whose handshake completed: what the session needs of it. */
+export interface SecureStart {
+  channel: Channel;
+  peerMaxMessage: number;
+  /** The peer's first records, which arrived with the handshake's last frame. */
+  leftover: Uint8Array;
+}
+
+/**
+ * How much may wait for the socket beyond one message of the peer's largest size before the peer counts as
+ * no longer reading. Every MSG received queues an ACK: a peer that sends without reading would otherwise
+ * grow this side's write queue without limit. Front ends stop feeding a link at a few MiB, so only replies
+ * to a peer that does not read can get this far.
+ */
+export const UNREAD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A Session driven by real sockets and a timer: the adapter between the pure session and the connection
+ * that carries it now (version 2: one after another, when a dropped connection is resumed). This is what a
+ * front end holds as its ChatLink, whatever connection is under it.
+ *
+ * Its loop, after anything happened: the session's events go to the owner first, then its bytes to the
+ * socket, so an ACK leaves only once its message has been handed to the user.
+ */
+export class LiveSession implements ChatLink, ConnectionUser {
+  private connection: Connection | null = null;
+  private readonly timer = new DeadlineTimer(() => {
+    this.session.tick(now());
+    this.pump();
+  });
+  private lastPeer = "";
+  private readingPaused = false;
+  private endReported = false;
+  private resolveClosed!: () => void;
+  /** Version 2: the secret that proves a reconnecting client is this session's (from its first handshake). */
+  resumeSecret: Uint8Array | null = null;
+  /** Settles once the session is over and its last socket closed (its goodbye written, or given up). */
+  readonly closed = new Promise<void>((resolve) => {
+    this.resolveClosed = resolve;
+  });
+
+  constructor(
+    readonly session: Session,
+    private readonly owner: LiveSessionOwner,
+  ) {}
+
+  get peer(): string {
+    return this.connection?.peer ?? this.lastPeer;
+  }
+
+  get peerMaxMessage(): number {
+    return this.session.peerMaxMessage;
+  }
+
+  get encrypted(): boolean {
+    return this.session.encrypted;
+  }
+
+  get bufferedBytes(): number {
+    return (this.connection?.bufferedBytes ?? 0) + this.session.queuedBytes;
+  }
+
+  get suspended(): boolean {
+    return this.session.resuming;
+  }
+
+  get unackedCount(): number {
+    return this.session.unackedCount;
+  }
+
+  /** Whether a connection carries the session now. */
+  get connected(): boolean {
+    return this.connection !== null;
+  }
+
+  /**
+   * `connection` carries the session from now on: the one it was made on (version 1), or one whose secure
+   * handshake just completed (version 2: `start`), which resumes the session if it was suspended.
+   */
+  attach(connection: Connection, start?: SecureStart): void {
+    this.connection = connection;
+    this.lastPeer = connection.peer;
+    connection.use(this);
+    if (this.readingPaused) connection.pause();
+    if (start) this.session.attach(start.channel, now(), start.peerMaxMessage);
+    this.pump();
+    if (start && start.leftover.length > 0) this.received(start.leftover);
+  }
+
+  /**
+   * The server took a resuming client's new connection while it still thought the old one live: the old
+   * one is dropped (closed without a goodbye) as if it had been cut, and the new one attached.
+   */
+  replace(connection: Connection, start: SecureStart): void {
+    this.connectionDropped("replaced by the client's new connection");
+    this.attach(connection, start);
+  }
+
+  // ---- ChatLink: what a front end does ----
+
+  send(payload: Bytes): SendResult {
+    const result = this.session.send(payload, now());
+    this.pump();
+    return result;
+  }
+
+  close(reason = ""): void {
+    this.session.close(reason);
+    this.pump();
+  }
+
+  stats(): StatsSnapshot {
+    return this.session.stats();
+  }
+
+  unacked(): PendingMessage[] {
+    return this.session.unacked();
+  }
+
+  pauseReading(): void {
+    this.readingPaused = true;
+    this.connection?.pause();
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+    this.connection?.resume();
+  }
+
+  /** Ends the session at once without a word to the peer (a client whose handshake failed, say). */
+  abort(kind: SessionEnd["kind"], reason: string): void {
+    if (this.endReported) return;
+    this.reportEnd(kind, reason);
+    this.session.close();
+    this.session.takeEvents();
+    this.session.takeOutput();
+    this.timer.clear();
+    this.connection?.terminate();
+    void this.settleClosed();
+  }
+
+  // ---- ConnectionUser: what the socket does ----
+
+  received(chunk: Uint8Array): void {
+    // The session keeps views of the chunks of a large message until it is complete, instead of copying them:
+    // safe because Bun hands every read over in a buffer of its own.
+    this.session.receive(chunk, now());
+    const connection = this.connection;
+    if (connection && connection.bufferedBytes > this.session.peerMaxMessage + UNREAD_LIMIT) {
+      this.session.abandon(
+        `the peer stopped reading: ${Math.round(connection.bufferedBytes / 2 ** 20)} MiB wait to be sent`,
+      );
+    }
+    this.pump();
+  }
+
+  drained(): void {
+    this.owner.drained(this);
+  }
+
+  socketClosed(error?: Error): void {
+    this.session.connectionLost(
+      error ? `connection lost: ${error.message}` : "connection closed by peer",
+      now(),
+    );
+    this.connection = null;
+    this.pump();
+    if (this.session.state === "suspended") this.owner.detached?.(this);
+  }
+
+  // ---- the loop ----
+
+  private pump(): void {
+    const events = this.session.takeEvents();
+    if (events.length > 0) this.dispatch(events);
+    // Written after dispatch, and not before the owner has handed the messages over (a hold on the
+    // connection), so an ACK leaves only once its message is with the user.
+    const output = this.session.takeOutput();
+    const connection = this.connection;
+    if (connection) {
+      connection.write(output);
+      // The session let go of this connection: it ended (the goodbye is flushed first) or it dropped it
+      // (silent past dead-after, failed integrity check: cut at once).
+      if (!this.session.attached) {
+        this.connection = null;
+        connection.use(null);
+        if (this.session.state === "closed") connection.end();
+        else {
+          connection.terminate();
+          this.owner.detached?.(this);
+        }
+      }
+    }
+    if (this.session.state === "closed") {
+      this.timer.clear();
+      void this.settleClosed(connection);
+    } else {
+      this.timer.set(this.session.deadline());
+    }
+  }
+
+  private connectionDropped(reason: string): void {
+    const connection = this.connection;
+    if (!connection) return;
+    this.connection = null;
+    connection.use(null);
+    connection.terminate();
+    this.session.connectionLost(reason, now());
+    this.pump();
+  }
+
+  private dispatch(events: SessionEvent[]): void {
+    // Messages and acks go to the owner in runs, a batch per run: mostly the whole list, passed on as it is.
+    let runStart = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as SessionEvent;
+      if (event.type === "message" || event.type === "ack") continue;
+      this.deliver(events, runStart, i);
+      runStart = i + 1;
+      switch (event.type) {
+        case "open":
+          this.owner.opened(this);
+          break;
+        case "suspended":
+          this.owner.suspended(this, event);
+          break;
+        case "resumed":
+          this.owner.resumed(this, event);
+          break;
+        case "closed":
+          this.reportEnd(event.kind, event.reason);
+      }
+    }
+    this.deliver(events, runStart, events.length);
+  }
+
+  /** Hands events[start, end), all of them messages or acks, to the owner as one batch (when not empty). */
+  private deliver(events: SessionEvent[], start: number, end: number): void {
+    if (end === start) return;
+    const run = start === 0 && end === events.length ? events : events.slice(start, end);
+    const handedOver = this.owner.delivered(this, run as DeliveryEvent[]);
+    if (handedOver) this.connection?.holdUntil(handedOver);
+  }
+
+  private reportEnd(kind: SessionEnd["kind"], reason: string): void {
+    if (this.endReported) return;
+    this.endReported = true;
+    this.owner.ended(this, { kind, reason, stats: this.session.stats(), unacked: this.session.unacked() });
+  }
+
+  private async settleClosed(connection: Connection | null = this.connection): Promise<void> {
+    if (connection) await connection.closed;
+    this.resolveClosed();
+  }
+}
