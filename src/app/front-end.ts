@@ -20,8 +20,29 @@ export type FrontEndChoice =
  * Standard input as a stream of chunks for the script front end. Bun's own stream reads a large input with less
  * work than `process.stdin` (docs/performance.md), and gives every chunk a buffer of its own, so the lines cut
  * from it can be sent as views of the chunks.
+ *
+ * Where Bun's stream cannot be opened (under Wine, a pipe as stdin made `Bun.stdin.stream()` fail with
+ * `EBADF … open`), `process.stdin` is read instead: slower, but it reads. It too hands out a fresh Buffer
+ * per chunk. The failure can come when the stream is made or on its first read; either way, before any
+ * input was taken, so nothing is lost or read twice.
  */
-export const stdinChunks = (): AsyncIterable<Uint8Array> => Bun.stdin.stream();
+export async function* stdinChunks(
+  open: () => AsyncIterable<Uint8Array> = () => Bun.stdin.stream(),
+  fallback: () => AsyncIterable<Uint8Array> = () => process.stdin,
+): AsyncGenerator<Uint8Array> {
+  let first: IteratorResult<Uint8Array>;
+  let iterator: AsyncIterator<Uint8Array>;
+  try {
+    iterator = open()[Symbol.asyncIterator]();
+    first = await iterator.next();
+  } catch {
+    yield* fallback();
+    return;
+  }
+  if (first.done) return;
+  yield first.value;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+}
 
 /**
  * Interactive when stdin is a terminal (and no --json); otherwise pipe mode, or JSON mode with --json.
