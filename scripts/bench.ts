@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { programCommand, ROOT } from "../tests/helpers/program.ts";
 import { measureBulk } from "./bench/bulk.ts";
-import { measureMessaging } from "./bench/messaging.ts";
+import { measureHandshakes, measureMessaging } from "./bench/messaging.ts";
 import { BENCH_USAGE, type BenchOptions, MESSAGE_SIZE, parseBenchOptions } from "./bench/options.ts";
 import { ProcessGroup } from "./bench/processes.ts";
 import { type BenchResults, renderMarkdown } from "./bench/report.ts";
@@ -85,11 +85,14 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
     log(
       `messaging: ${options.rounds} rounds of ${options.roundTrips} round trips and ${options.pipelined} pipelined`,
     );
-    const app = await startAppServer(group);
+    const app = await startAppServer(group, false);
+    const encrypted = await startAppServer(group, true);
     const runtime = await startRuntimeFloor(group);
     const native = await startNativeFloor(group, workDir);
-    const servers: ServerUnderTest[] = [app, runtime, ...("skipped" in native ? [] : [native])];
+    const servers: ServerUnderTest[] = [app, encrypted, runtime, ...("skipped" in native ? [] : [native])];
     const messaging = await measureMessaging(servers, options);
+    log(`handshakes: ${options.handshakes} with the encrypted app server`);
+    const handshakes = await measureHandshakes(encrypted, options.handshakes);
     for (const server of servers) await group.stop(server.proc);
     const figuresOf = (name: ServerUnderTest["name"]) => {
       const figures = messaging.get(name);
@@ -127,6 +130,8 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
         roundTrips: options.roundTrips,
         pipelined: options.pipelined,
         app: figuresOf("app"),
+        appEncrypted: figuresOf("app, encrypted"),
+        handshakes,
         runtimeFloor: figuresOf("runtime floor"),
         nativeFloor: "skipped" in native ? native : figuresOf("native floor"),
       },

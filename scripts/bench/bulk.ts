@@ -8,8 +8,18 @@ import { median } from "./stats.ts";
 /** Figure c: one large message, app to app, and the same bytes through nc. */
 export interface BulkFigures {
   bytes: number;
-  app: { mbPerSecond: number; receiverPeakRss: number; senderPeakRss: number; rounds: BulkRound[] };
+  /** Version 1 (--no-encryption). */
+  app: AppBulk;
+  /** Version 2, the default. */
+  appEncrypted: AppBulk;
   nc: { mbPerSecond: number; rounds: number[] } | { skipped: string };
+}
+
+interface AppBulk {
+  mbPerSecond: number;
+  receiverPeakRss: number;
+  senderPeakRss: number;
+  rounds: BulkRound[];
 }
 
 interface BulkRound {
@@ -37,25 +47,29 @@ export async function measureBulk(
   await writeLine(input, bytes);
   try {
     const app: BulkRound[] = [];
-    for (let round = 0; round < rounds; round++) app.push(await appRound(group, input, bytes));
+    const appEncrypted: BulkRound[] = [];
+    for (let round = 0; round < rounds; round++) {
+      app.push(await appRound(group, input, bytes, false));
+      appEncrypted.push(await appRound(group, input, bytes, true));
+    }
     const nc = Bun.which("nc")
       ? await ncRounds(group, input, bytes, rounds).catch((error: Error) => ({
           skipped: `nc failed (this bench drives OpenBSD netcat: -l, -N, -d): ${error.message}`,
         }))
       : { skipped: "nc is not installed" };
-    return {
-      bytes,
-      app: {
-        mbPerSecond: median(app.map((r) => r.mbPerSecond)),
-        receiverPeakRss: median(app.map((r) => r.receiverPeakRss)),
-        senderPeakRss: median(app.map((r) => r.senderPeakRss)),
-        rounds: app,
-      },
-      nc,
-    };
+    return { bytes, app: summary(app), appEncrypted: summary(appEncrypted), nc };
   } finally {
     await rm(input, { force: true });
   }
+}
+
+function summary(rounds: BulkRound[]): AppBulk {
+  return {
+    mbPerSecond: median(rounds.map((r) => r.mbPerSecond)),
+    receiverPeakRss: median(rounds.map((r) => r.receiverPeakRss)),
+    senderPeakRss: median(rounds.map((r) => r.senderPeakRss)),
+    rounds,
+  };
 }
 
 /** A file holding one line: `bytes` bytes of `x`, then `\n`. Written in pieces, so the bench stays small. */
@@ -70,7 +84,15 @@ async function writeLine(path: string, bytes: number): Promise<void> {
   await writer.end();
 }
 
-async function appRound(group: ProcessGroup, input: string, bytes: number): Promise<BulkRound> {
+async function appRound(
+  group: ProcessGroup,
+  input: string,
+  bytes: number,
+  encrypted: boolean,
+): Promise<BulkRound> {
+  // Encrypted: both sides given the same code. Not: both run version 1.
+  const env = encrypted ? { ...cleanEnv(), CHAT121_CODE: "orbit-lemon-swift" } : cleanEnv();
+  const plain = encrypted ? [] : ["--no-encryption"];
   const server = group.start(
     [
       ...programCommand(),
@@ -81,16 +103,17 @@ async function appRound(group: ProcessGroup, input: string, bytes: number): Prom
       "0",
       "--max-message-size",
       String(bytes),
+      ...plain,
     ],
-    { stdout: Bun.file("/dev/null"), stderr: "pipe", env: cleanEnv() },
+    { stdout: Bun.file("/dev/null"), stderr: "pipe", env },
   );
   try {
     const lines = new StampedLines(server.stderr as ReadableStream<Uint8Array>);
     const port = await listeningPort(server);
-    const client = group.start([...programCommand(), "client", `127.0.0.1:${port}`], {
+    const client = group.start([...programCommand(), "client", `127.0.0.1:${port}`, ...plain], {
       stdin: Bun.file(input),
       stderr: "pipe",
-      env: cleanEnv(),
+      env,
     });
     const clientErrors = new Response(client.stderr as ReadableStream<Uint8Array>).text();
     const connected = await lines.waitFor("connected to", TIMEOUT_MS);

@@ -53,7 +53,7 @@ export async function measureMessaging(
 }
 
 async function measureRound(server: ServerUnderTest, plan: MessagingPlan) {
-  const client = await RawClient.connect(server.port);
+  const client = await RawClient.connect(server.port, server.speech);
   try {
     await client.roundTrips(plan.warmup, MESSAGE_SIZE, TIMEOUT_MS);
     const samples = await client.roundTrips(plan.roundTrips, MESSAGE_SIZE, TIMEOUT_MS);
@@ -72,4 +72,25 @@ async function measureRound(server: ServerUnderTest, plan: MessagingPlan) {
   } finally {
     await client.close();
   }
+}
+
+/** Figure e: version 2's handshake, from the start of the TCP connect to the server's SESSION, in ms. */
+export interface HandshakeFigures {
+  p50Ms: number;
+  p99Ms: number;
+  count: number;
+}
+
+/**
+ * `count` handshakes with the encrypted app server, one after the other, each followed by a goodbye (the
+ * next waits until the server has freed its slot: RawClient.connect retries a BUSY).
+ */
+export async function measureHandshakes(server: ServerUnderTest, count: number): Promise<HandshakeFigures> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = await RawClient.connect(server.port, server.speech);
+    samples.push(client.handshakeMs);
+    await client.close();
+  }
+  return { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99), count };
 }

@@ -11,6 +11,8 @@ export interface BenchOptions {
   bulkBytes: number;
   /** Runs of each start-up measurement per round. */
   startups: number;
+  /** Version-2 handshakes measured one after the other. */
+  handshakes: number;
 }
 
 /** Payload of the round-trip and pipelined messages. */
@@ -20,8 +22,9 @@ export const FRAMES_PER_WRITE = 64;
 
 export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick]
 
-Measures the 121chat server side by side with two floors started by the benchmark itself: a minimal Bun
-server (the runtime floor) and, where \`cc\` exists, the same minimal server in C (the native floor). Each
+Measures the 121chat server, without encryption (--no-encryption, protocol version 1) and with it (version
+2, the default), side by side with two floors started by the benchmark itself: a minimal Bun server (the
+runtime floor) and, where \`cc\` exists, the same minimal server in C (the native floor). Each
 figure is the median of N rounds (default 5); client and servers are pinned to CPU 0 with taskset where
 it exists. The program under test is src/main.ts run by this Bun, or the executable named by CHAT121_BIN.
 
@@ -30,6 +33,8 @@ it exists. The program under test is src/main.ts run by this Bun, or the executa
      median of 3 runs);
   c. bulk: one 256 MiB message from an app client to an app server (pipe mode), MB/s and the receiver's
      peak RSS, beside nc moving the same bytes where nc is installed;
+  e. version 2's handshake: 200 connections one after another (40 with --quick), TCP connect to the
+     server's SESSION, p50 and p99 in ms;
   d. start-up of the compiled executable (CHAT121_BIN, or dist/121chat-<os>-<arch> from
      \`npm run build -- --target host\`): --version and time to \`listening\`, against a compiled hello-world.
 
@@ -66,6 +71,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       pipelined: 20_000,
       bulkBytes: 16 * 1024 * 1024,
       startups: 5,
+      handshakes: 40,
     };
   }
   return {
@@ -76,5 +82,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     pipelined: 100_000,
     bulkBytes: 256 * 1024 * 1024,
     startups: 20,
+    handshakes: 200,
   };
 }

@@ -3,15 +3,27 @@ import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { readU32 } from "../../src/protocol/decoder.ts";
 import { encodeFrame, writeHeader } from "../../src/protocol/encoder.ts";
 import { encodeHello } from "../../src/protocol/hello.ts";
+import { ClientHandshake } from "../../src/secure/handshake.ts";
+import { RecordOpener, RecordSealer } from "../../src/secure/records.ts";
+
+/** How the raw client speaks: version 1 in the clear, or version 2 with this code. */
+export type Speech = { version: 1 } | { version: 2; code: string };
 
 /**
  * The benchmark's load generator: a protocol client written straight on a Bun socket, with hand-rolled
  * framing, so that what is measured is the server (the app's, or a floor) and not the app's own client.
  * It speaks just enough of the protocol: HELLO, MSG with ids 1, 2, 3, …, ACKs (checked: type and id, in
- * order), BYE.
+ * order), BYE. In version 2 it runs the real handshake (src/secure, pure code) and then seals its frames
+ * into records as the app does: one record per write.
  */
 export class RawClient {
   private socket!: Socket<undefined>;
+  private speech: Speech = { version: 1 };
+  private handshake: ClientHandshake | null = null;
+  private sealer: RecordSealer | null = null;
+  private opener: RecordOpener | null = null;
+  /** Version 2: from the start of the TCP connect to the server's SESSION, in ms. */
+  handshakeMs = Number.NaN;
   private nextId = 1;
   /** Id of the next ACK expected. */
   private expectedAck = 1;
@@ -26,10 +38,15 @@ export class RawClient {
   private closed!: Promise<void>;
 
   /** Connects to 127.0.0.1:`port` and completes the handshake. A server that answers BUSY is tried again. */
-  static async connect(port: number, timeoutMs = 10_000): Promise<RawClient> {
+  static async connect(
+    port: number,
+    speech: Speech = { version: 1 },
+    timeoutMs = 10_000,
+  ): Promise<RawClient> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const client = new RawClient();
+      client.speech = speech;
       try {
         await client.open(port, Math.max(1, deadline - performance.now()));
         return client;
@@ -48,9 +65,18 @@ export class RawClient {
       closedResolve = resolve;
     });
     const greeting = new Promise<void>((resolve, reject) => {
-      this.onAck = resolve; // the first frame a server sends is its HELLO
+      this.onAck = resolve; // the first frame a server sends is its HELLO (version 2: SESSION)
       this.fail = reject;
     });
+    // Version 2: the HELLO is computed before the connect starts, as the app's client does.
+    if (this.speech.version === 2) {
+      this.handshake = new ClientHandshake({
+        now: performance.now(),
+        maxMessage: 0,
+        secret: { mode: 0, code: this.speech.code },
+      });
+    }
+    const started = performance.now();
     this.socket = await Bun.connect({
       hostname: "127.0.0.1",
       port,
@@ -65,8 +91,31 @@ export class RawClient {
       },
     });
     this.socket.setNoDelay(true);
-    this.socket.write(encodeFrame(FrameType.HELLO, 0, encodeHello(0)));
+    if (this.speech.version === 1) this.socket.write(encodeFrame(FrameType.HELLO, 0, encodeHello(0)));
+    else this.writeHandshake();
     await withTimeout(greeting, timeoutMs, "the server's HELLO");
+    this.handshakeMs = performance.now() - started;
+  }
+
+  /** Writes what the handshake has to say; once it is up, switches to records. */
+  private writeHandshake(): Uint8Array | null {
+    const handshake = this.handshake as ClientHandshake;
+    for (const bytes of handshake.takeOutput()) this.socket.write(bytes);
+    for (const event of handshake.takeEvents()) {
+      if (event.type === "failed") this.failWith(new Error(`handshake failed: ${event.failure.reason}`));
+      if (event.type === "up") {
+        this.sealer = new RecordSealer(event.channel.keys.send);
+        this.opener = new RecordOpener(event.channel.keys.receive);
+        this.handshake = null;
+        return event.channel.leftover;
+      }
+    }
+    return null;
+  }
+
+  /** The bytes to write for `frames`: themselves (version 1), or sealed into one record (version 2). */
+  private wire(frames: Uint8Array): Uint8Array {
+    return this.sealer ? this.sealer.seal([frames]) : frames;
   }
 
   /**
@@ -81,7 +130,8 @@ export class RawClient {
     const sendNext = () => {
       writeHeader(frame, 0, FrameType.MSG, this.nextId++, size);
       sentAt = performance.now();
-      if (this.socket.write(frame) !== frame.length) this.failWith(new Error("a 64-byte write was cut"));
+      const bytes = this.wire(frame);
+      if (this.socket.write(bytes) !== bytes.length) this.failWith(new Error("a small write was cut"));
     };
     const finished = new Promise<Float64Array>((resolve, reject) => {
       this.fail = reject;
@@ -114,7 +164,7 @@ export class RawClient {
           for (let i = 0; i < frames; i++)
             writeHeader(batch, i * frameSize, FrameType.MSG, this.nextId++, size);
           sent += frames;
-          pending = batch.subarray(0, frames * frameSize);
+          pending = this.wire(batch.subarray(0, frames * frameSize));
         }
         const written = this.socket.write(pending);
         if (written < pending.length) {
@@ -142,12 +192,30 @@ export class RawClient {
   async close(): Promise<void> {
     this.fail = () => {};
     this.failure = new Error("closing");
-    this.socket.write(encodeFrame(FrameType.BYE, 0));
+    this.socket.write(this.wire(encodeFrame(FrameType.BYE, 0)));
     this.socket.end();
     await withTimeout(this.closed, 5000, "the server to close").catch(() => this.socket.terminate());
   }
 
   private receive(chunk: Uint8Array): void {
+    if (this.handshake) {
+      this.handshake.receive(chunk, performance.now());
+      const leftover = this.writeHandshake();
+      if (leftover && leftover.length > 0) this.receive(leftover);
+      return;
+    }
+    if (this.opener) {
+      try {
+        for (const plaintext of this.opener.open(chunk)) this.receiveFrames(plaintext);
+      } catch (error) {
+        this.failWith(error as Error);
+      }
+      return;
+    }
+    this.receiveFrames(chunk);
+  }
+
+  private receiveFrames(chunk: Uint8Array): void {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.skip > 0) {
@@ -168,9 +236,12 @@ export class RawClient {
       const id = readU32(this.header, 1);
       const length = readU32(this.header, 5);
       if (!this.greeted) {
-        if (type !== FrameType.HELLO) {
+        const greeting = this.speech.version === 1 ? FrameType.HELLO : FrameType.SESSION;
+        if (type !== greeting) {
           const what = type === FrameType.BUSY ? "BUSY" : `frame type ${type}`;
-          this.failWith(new Error(`the server answered ${what} instead of HELLO`));
+          this.failWith(
+            new Error(`the server answered ${what} instead of ${greeting === 1 ? "HELLO" : "SESSION"}`),
+          );
           return;
         }
         if (length === 0) this.greet();

@@ -1,5 +1,5 @@
 import type { BulkFigures } from "./bulk.ts";
-import type { MessagingFigures } from "./messaging.ts";
+import type { HandshakeFigures, MessagingFigures } from "./messaging.ts";
 import type { StartupFigures } from "./startup.ts";
 
 /** Everything one run measured; written as bench-results.json and printed as Markdown. */
@@ -18,6 +18,8 @@ export interface BenchResults {
     roundTrips: number;
     pipelined: number;
     app: MessagingFigures;
+    appEncrypted: MessagingFigures;
+    handshakes: HandshakeFigures;
     runtimeFloor: MessagingFigures;
     nativeFloor: MessagingFigures | { skipped: string };
   };
@@ -57,16 +59,34 @@ export function renderMarkdown(r: BenchResults): string {
     "",
   ];
 
+  // Version 2 beside version 1: the same build, the same run, the same load generator.
+  const enc = m.appEncrypted;
+  const h = m.handshakes;
+  lines.push(
+    "| encryption (protocol version 2) | encrypted | not encrypted | ratio | target |",
+    "|---|--:|--:|--:|---|",
+    `| ack RTT p50, µs | ${us(enc.rttP50Us)} | ${us(app.rttP50Us)} | ${ratio(enc.rttP50Us / app.rttP50Us)} | ` +
+      `≤ 1.25× ${verdict(enc.rttP50Us <= 1.25 * app.rttP50Us)} |`,
+    `| ack RTT p99, µs | ${us(enc.rttP99Us)} | ${us(app.rttP99Us)} | ${ratio(enc.rttP99Us / app.rttP99Us)} | |`,
+    `| pipelined acks/s | ${perSecond(enc.acksPerSecond)} | ${perSecond(app.acksPerSecond)} | ` +
+      `${ratio(enc.acksPerSecond / app.acksPerSecond)} | ≥ 0.7× ${verdict(enc.acksPerSecond >= 0.7 * app.acksPerSecond)} |`,
+    `| handshake, TCP connect to SESSION (${h.count}), ms | p50 ${h.p50Ms.toFixed(2)} · p99 ${h.p99Ms.toFixed(2)} | | | ` +
+      `p50 ≤ 3 ms ${verdict(h.p50Ms <= 3)} |`,
+    "",
+  );
+
   const b = r.bulk;
   const nc = "skipped" in b.nc ? null : b.nc;
   lines.push(
-    `| bulk: one ${mib(b.bytes)} message | app → app | nc → nc | target |`,
+    `| bulk: one ${mib(b.bytes)} message | app → app (--no-encryption) | nc → nc | target |`,
     "|---|--:|--:|---|",
     `| MB/s (10⁶ bytes) | ${b.app.mbPerSecond.toFixed(0)} | ${nc ? nc.mbPerSecond.toFixed(0) : "—"} | ` +
       `≥ 1000 ${verdict(b.app.mbPerSecond >= 1000)} |`,
     `| receiver peak RSS | ${mib(b.app.receiverPeakRss)} (${ratio(b.app.receiverPeakRss / b.bytes)} the message) | | ` +
       `≤ 1.5× ${verdict(b.app.receiverPeakRss <= 1.5 * b.bytes)} |`,
     `| sender peak RSS | ${mib(b.app.senderPeakRss)} (${ratio(b.app.senderPeakRss / b.bytes)} the message) | | |`,
+    `| encrypted: MB/s | ${b.appEncrypted.mbPerSecond.toFixed(0)} | | |`,
+    `| encrypted: receiver / sender peak RSS | ${mib(b.appEncrypted.receiverPeakRss)} / ${mib(b.appEncrypted.senderPeakRss)} | | |`,
     "",
   );
 

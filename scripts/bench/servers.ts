@@ -1,27 +1,44 @@
 import { join } from "node:path";
 import { cleanEnv, programCommand, ROOT } from "../../tests/helpers/program.ts";
 import { listeningPort, type ProcessGroup, type Started } from "./processes.ts";
+import type { Speech } from "./raw-client.ts";
 
-/** A server under measurement: the app's, or one of the floors. */
+/** A server under measurement: the app's (version 1, or encrypted), or one of the floors. */
 export interface ServerUnderTest {
-  name: "app" | "runtime floor" | "native floor";
+  name: "app" | "app, encrypted" | "runtime floor" | "native floor";
   port: number;
   proc: Started;
+  /** How the load generator speaks to it. */
+  speech: Speech;
 }
 
-/** The app's server in JSON mode on 127.0.0.1, its events going to /dev/null. */
-export async function startAppServer(group: ProcessGroup): Promise<ServerUnderTest> {
-  const proc = group.start([...programCommand(), "server", "--json", "--host", "127.0.0.1", "--port", "0"], {
+/** The code the encrypted app server is given (a given code stays: every round's client uses it). */
+const BENCH_CODE = "orbit-lemon-swift";
+
+/**
+ * The app's server in JSON mode on 127.0.0.1, its events going to /dev/null: version 1 (--no-encryption),
+ * or version 2 with a given code. The same build either way, so the two differ only by the encryption.
+ */
+export async function startAppServer(group: ProcessGroup, encrypted: boolean): Promise<ServerUnderTest> {
+  const args = [...programCommand(), "server", "--json", "--host", "127.0.0.1", "--port", "0"];
+  const proc = group.start(encrypted ? args : [...args, "--no-encryption"], {
     stdout: Bun.file("/dev/null"),
-    env: cleanEnv(),
+    env: encrypted ? { ...cleanEnv(), CHAT121_CODE: BENCH_CODE } : cleanEnv(),
   });
-  return { name: "app", port: await listeningPort(proc), proc };
+  return encrypted
+    ? {
+        name: "app, encrypted",
+        port: await listeningPort(proc),
+        proc,
+        speech: { version: 2, code: BENCH_CODE },
+      }
+    : { name: "app", port: await listeningPort(proc), proc, speech: { version: 1 } };
 }
 
 /** The minimal Bun server (scripts/bench/runtime-floor.ts), run by the same Bun as the app. */
 export async function startRuntimeFloor(group: ProcessGroup): Promise<ServerUnderTest> {
   const proc = group.start([process.execPath, join(ROOT, "scripts/bench/runtime-floor.ts")]);
-  return { name: "runtime floor", port: await listeningPort(proc), proc };
+  return { name: "runtime floor", port: await listeningPort(proc), proc, speech: { version: 1 } };
 }
 
 /**
@@ -40,5 +57,5 @@ export async function startNativeFloor(
   });
   if (build.exitCode !== 0) return { skipped: `cc failed: ${build.stderr.toString().trim()}` };
   const proc = group.start([binary]);
-  return { name: "native floor", port: await listeningPort(proc), proc };
+  return { name: "native floor", port: await listeningPort(proc), proc, speech: { version: 1 } };
 }

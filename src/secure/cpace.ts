@@ -21,7 +21,7 @@ const HASH_BLOCK = 128;
 export const SHARE_SIZE = 32;
 
 const Point = ristretto255.Point;
-type Point = InstanceType<typeof Point>;
+export type Point = InstanceType<typeof Point>;
 const order = Point.Fn.ORDER;
 
 const sha512 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash("sha512").update(data).digest());
@@ -89,10 +89,11 @@ export function publicShare(generator: Point, scalar: bigint): Uint8Array {
 
 /**
  * The shared point K = y·X, encoded; null when X does not decode or is the identity (then K would be the
- * identity, which an attacker could force without knowing the password: the draft says abort).
+ * identity, which an attacker could force without knowing the password: the draft says abort). X may be
+ * given already decoded (decoding costs about a fifth of a multiplication).
  */
-export function sharedSecret(scalar: bigint, peerShare: Uint8Array): Uint8Array | null {
-  const peer = decodeShare(peerShare);
+export function sharedSecret(scalar: bigint, peerShare: Uint8Array | Point): Uint8Array | null {
+  const peer = peerShare instanceof Uint8Array ? decodeShare(peerShare) : peerShare;
   if (!peer) return null;
   const k = peer.multiply(scalar);
   return k.is0() ? null : k.toBytes();

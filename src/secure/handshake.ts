@@ -6,6 +6,7 @@ import {
   calculateGenerator,
   decodeShare,
   intermediateSessionKey,
+  type Point,
   publicShare,
   scalarFromBytes,
   sharedSecret,
@@ -292,6 +293,8 @@ export interface ServerHandshakeOptions {
 export class ServerHandshake extends Handshake {
   private readonly options: ServerHandshakeOptions;
   private client: ClientHello | null = null;
+  /** The client's share, decoded (and checked) when its HELLO arrived. */
+  private clientShare: Point | null = null;
   private resumeSecret: Uint8Array | null = null;
   private expected: ChannelSecrets | null = null;
   private confirmBy = Number.POSITIVE_INFINITY;
@@ -318,7 +321,7 @@ export class ServerHandshake extends Handshake {
     const scalar = drawScalar(this.options.random ?? systemRandom);
     const generator = calculateGenerator(prs, CHANNEL_ID, client.sid);
     const share = publicShare(generator, scalar);
-    const k = sharedSecret(scalar, client.share) as Uint8Array; // the share was checked on arrival
+    const k = sharedSecret(scalar, this.clientShare as Point) as Uint8Array; // checked on arrival
     const ad = encodeServerHello({ maxMessage: this.options.maxMessage, share, confirm: new Uint8Array(32) });
     const adB = ad.subarray(0, 13);
     const isk = intermediateSessionKey(client.sid, k, { ya: client.share, adA: client.ad, yb: share, adB });
@@ -352,8 +355,8 @@ export class ServerHandshake extends Handshake {
     // The reader lets through only HELLO first, then CONFIRM (ERROR is handled before this).
     if (this.current === "hello") {
       const client = parseClientHello(payload);
-      if (!decodeShare(client.share))
-        throw new ProtocolError("the client's share is not a valid group element");
+      this.clientShare = decodeShare(client.share);
+      if (!this.clientShare) throw new ProtocolError("the client's share is not a valid group element");
       if (client.mode === 1) {
         this.resumeSecret = this.options.findResume(client.sid, client.resumeTag);
         if (!this.resumeSecret) {
