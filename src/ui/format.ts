@@ -93,7 +93,7 @@ export function describeEnd(end: SessionEnd, peerName: string): string {
       return because(`gave up on the ${peerName}`);
     case "code-mismatch":
       return peerName === "server"
-        ? "the code did not match: the server now shows a new code (unless it was given one); check it and try again"
+        ? "the code did not match: the server has replaced it with a new one (unless its code is fixed); check the server's screen and try again"
         : because("the code did not match");
   }
 }

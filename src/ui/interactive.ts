@@ -39,6 +39,8 @@ export class InteractiveView implements ChatView {
   private link: ChatLink | null = null;
   private readonly marks = new Map<number, LineMark>();
   private readonly peerName: string;
+  /** Whether the session now ending was ever open (the handshake done). */
+  private opened = false;
 
   constructor(private readonly options: InteractiveOptions) {
     this.c = createColors(options.color);
@@ -79,11 +81,12 @@ export class InteractiveView implements ChatView {
 
   connected(link: ChatLink): void {
     this.link = link;
+    this.opened = true;
     this.marks.clear();
     const security = link.encrypted ? this.c.green("end-to-end encrypted") : this.c.yellow("not encrypted");
     this.screen.print(
       `${this.c.green("●")} connected to ${this.c.bold(link.peer)} — ${security}` +
-        this.c.dim(" · type a message and press Enter; /help for commands"),
+        this.c.dim(" · Enter sends; /help for commands"),
     );
   }
 
@@ -116,8 +119,9 @@ export class InteractiveView implements ChatView {
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
     const ok = end.kind === "bye" || end.kind === "peer-bye";
-    // A busy server never let the session start: there is nothing to sum up.
-    const summary = end.kind === "busy" ? [] : formatStats(end.stats);
+    // A session that never started (busy, a wrong code, a failed handshake) has nothing to sum up.
+    const summary = this.opened ? formatStats(end.stats) : [];
+    this.opened = false;
     const lines = [
       `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,
       ...summary.map((line) => this.c.dim(`  ${line}`)),
