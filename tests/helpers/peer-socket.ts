@@ -14,15 +14,16 @@ export abstract class PeerSocket {
   /** Set once the socket is closed; the reason, if it closed with an error. */
   closedWith: { error?: string } | null = null;
   private wire: Wire | null = null;
+  private port = 0;
   private wakers: (() => void)[] = [];
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => {
     this.resolveClosed = resolve;
   });
 
-  /** The local port of this side of the connection. */
+  /** The local port of this side of the connection (still known once it is closed). */
   get localPort(): number {
-    return (this.wire as Wire).localPort;
+    return this.port;
   }
 
   /** Takes what arrived (called in the socket's data handler; it must not throw). */
@@ -91,6 +92,7 @@ export abstract class PeerSocket {
 
   attachWire(wire: Wire): void {
     this.wire = wire;
+    this.port = wire.localPort;
   }
 
   onData(chunk: Uint8Array): void {
