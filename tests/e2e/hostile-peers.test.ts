@@ -2,11 +2,18 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { flat } from "../../src/protocol/bytes.ts";
 import { DEFAULT_MAX_MESSAGE, FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import type { Frame } from "../../src/protocol/decoder.ts";
+import { VERSION_2_MEETS_1 } from "../../src/protocol/hello.ts";
 import { exitOf } from "../helpers/bounded.ts";
 import { expectClientChats } from "../helpers/chat.ts";
-import { RawPeer } from "../helpers/frame-peer.ts";
+import { RAW_PEER_PROGRAM_ARGS, RawPeer } from "../helpers/frame-peer.ts";
 import { decodeText, frameBytes, helloFrame, rawFrame, utf8 } from "../helpers/frames.ts";
 import { JsonProgram } from "../helpers/program.ts";
+
+/**
+ * Version 1 (--no-encryption) against hostile raw peers: a RawPeer speaks version-1 frames in the clear, so
+ * the server and every client here run with RAW_PEER_PROGRAM_ARGS. Version 2's hostile peers are in
+ * hostile-peers-v2.test.ts.
+ */
 
 // bunfig's [test] timeout is not applied by this Bun (every file gets 5 s unless it says otherwise); these
 // tests start processes and have their own, tighter bounds inside, so a hang fails there and cleans up.
@@ -27,9 +34,13 @@ afterEach(async () => {
 });
 
 async function startServer(args: string[] = []): Promise<JsonProgram & { port: number }> {
-  server = await JsonProgram.server(["--host", "127.0.0.1", ...args]);
+  server = await JsonProgram.server(["--host", "127.0.0.1", ...args, ...RAW_PEER_PROGRAM_ARGS]);
   return server;
 }
+
+/** A version-1 client chats with the server: it still serves. */
+const expectServing = (port: number) =>
+  expectClientChats(server as JsonProgram, `127.0.0.1:${port}`, { args: RAW_PEER_PROGRAM_ARGS });
 
 async function rawPeer(port: number): Promise<RawPeer> {
   const peer = await RawPeer.connect("127.0.0.1", port);
@@ -55,7 +66,7 @@ test("an HTTP request gets an ERROR frame and a close, and the server keeps serv
   expect((peer.frames[0] as Frame).type).toBe(0x08);
   expect((peer.frames[0] as Frame).id).toBe(0);
 
-  await expectClientChats(server as JsonProgram, `127.0.0.1:${port}`);
+  await expectServing(port);
   expect(server?.events.filter((e) => e.event === "connected")).toHaveLength(1);
 });
 
@@ -64,7 +75,7 @@ test("a frame before HELLO is refused with ERROR and a close", async () => {
   const peer = await rawPeer(port);
   await peer.write(msgFrame(1, "hello?"));
   await expectRefused(peer, /MSG before HELLO/);
-  await expectClientChats(server as JsonProgram, `127.0.0.1:${port}`);
+  await expectServing(port);
 });
 
 test("a HELLO with the wrong magic is refused with ERROR and a close", async () => {
@@ -72,15 +83,24 @@ test("a HELLO with the wrong magic is refused with ERROR and a close", async () 
   const peer = await rawPeer(port);
   await peer.write(helloFrame(DEFAULT_MAX_MESSAGE, { magic: new Uint8Array(utf8("120chat")) }));
   await expectRefused(peer, /unsupported protocol/);
-  await expectClientChats(server as JsonProgram, `127.0.0.1:${port}`);
+  await expectServing(port);
 });
 
-test("a HELLO for protocol version 2 is refused with the contract's ERROR text", async () => {
+test("a HELLO for an unknown protocol version is refused with the contract's ERROR text", async () => {
+  const { port } = await startServer();
+  const peer = await rawPeer(port);
+  await peer.write(helloFrame(DEFAULT_MAX_MESSAGE, { version: 3 }));
+  await expectRefused(peer, "unsupported protocol version 3, this side speaks 1");
+  await expectServing(port);
+});
+
+test("a HELLO for protocol version 2 is refused with the error that names --no-encryption", async () => {
   const { port } = await startServer();
   const peer = await rawPeer(port);
   await peer.write(helloFrame(DEFAULT_MAX_MESSAGE, { version: 2 }));
-  await expectRefused(peer, "unsupported protocol version 2, this side speaks 1");
-  await expectClientChats(server as JsonProgram, `127.0.0.1:${port}`);
+  await expectRefused(peer, VERSION_2_MEETS_1);
+  expect(VERSION_2_MEETS_1).toContain("--no-encryption");
+  await expectServing(port);
 });
 
 test("a MSG header longer than --max-message-size is refused before any payload is sent", async () => {
@@ -100,7 +120,7 @@ test("a MSG header longer than --max-message-size is refused before any payload 
 
   // The hostile peer had the session; its end frees the slot for a real client.
   await server?.waitFor((e) => e.event === "disconnected");
-  await expectClientChats(server as JsonProgram, `127.0.0.1:${port}`);
+  await expectServing(port);
 });
 
 test("silent and half-sent connections do not block a real client (the slot is claimed on HELLO)", async () => {
@@ -111,7 +131,7 @@ test("silent and half-sent connections do not block a real client (the slot is c
   const halfHello = await rawPeer(port);
   await halfHello.write(validHello().subarray(0, HEADER_SIZE + 3));
 
-  await expectClientChats(server as JsonProgram, `127.0.0.1:${port}`);
+  await expectServing(port);
   // None of them was answered: no HELLO, no BUSY, and they are still waiting (the handshake timeout is 10 s).
   for (const peer of [silent, halfHeader, halfHello]) {
     expect(peer.received).toBe(0);
@@ -131,7 +151,7 @@ test("a raw peer that completes the handshake can chat, and its MSG is acknowled
   expect(await server?.waitFor((e) => e.event === "message")).toMatchObject({ id: 1, text: "by hand" });
 
   // Meanwhile a real client is busy-refused: the slot is this peer's.
-  const late = new JsonProgram(["client", `127.0.0.1:${port}`]);
+  const late = new JsonProgram(["client", `127.0.0.1:${port}`, ...RAW_PEER_PROGRAM_ARGS]);
   try {
     expect(await exitOf(late)).toBe(1);
   } finally {

@@ -7,9 +7,19 @@ import { JsonProgram } from "../helpers/program.ts";
 // tests start processes and have their own, tighter bounds inside, so a hang fails there and cleans up.
 setDefaultTimeout(30_000);
 
+/**
+ * The SIGKILL tests run with resume off (--resume-window 0 on the server; the client learns it from
+ * SESSION): then a connection that drops without a goodbye ends the session at once, as in version 1, and
+ * these tests prove that path. With resume on (the default) a killed peer's session is held for the window
+ * first: tests/faults/killed-client.test.ts and killed-server.test.ts cover that.
+ */
+const NO_RESUME = ["--resume-window", "0"];
+
 /** A server and a JSON client in a session that has carried one message each way. */
-async function startSession(): Promise<{ server: JsonProgram & { port: number }; client: JsonProgram }> {
-  const server = await JsonProgram.server(["--host", "127.0.0.1"]);
+async function startSession(
+  serverArgs: string[] = [],
+): Promise<{ server: JsonProgram & { port: number }; client: JsonProgram }> {
+  const server = await JsonProgram.server(["--host", "127.0.0.1", ...serverArgs]);
   const client = new JsonProgram(["client", `127.0.0.1:${server.port}`]);
   try {
     await client.waitFor((e) => e.event === "connected");
@@ -53,26 +63,30 @@ test("the server stops (SIGTERM) under a pipe-mode client: the disconnect is on 
   }
 });
 
-test("the server is killed (SIGKILL): the client reports the lost connection and exits 1", async () => {
-  const { server, client } = await startSession();
+test("resume off, the server is killed (SIGKILL): the client reports the lost connection and exits 1", async () => {
+  const { server, client } = await startSession(NO_RESUME);
   try {
     server.kill("SIGKILL");
     expect(await exitOf(client)).toBe(1);
     const gone = await client.waitFor((e) => e.event === "disconnected");
     expect(gone.kind).toBe("lost");
     expect(gone.reason).toEqual(expect.stringContaining("server"));
+    expect(client.events.some((e) => e.event === "connection-lost" || e.event === "reconnecting")).toBe(
+      false,
+    );
   } finally {
     await client.stop();
     await server.stop();
   }
 });
 
-test("the client is killed (SIGKILL): the server reports it and serves the next client", async () => {
-  const { server, client } = await startSession();
+test("resume off, the client is killed (SIGKILL): the server reports it and serves the next client", async () => {
+  const { server, client } = await startSession(NO_RESUME);
   try {
     client.kill("SIGKILL");
     const gone = await server.waitFor((e) => e.event === "disconnected");
     expect(gone.kind).toBe("lost");
+    expect(server.events.some((e) => e.event === "connection-lost")).toBe(false);
     const next = new JsonProgram(["client", `127.0.0.1:${server.port}`]);
     try {
       await next.waitFor((e) => e.event === "connected");

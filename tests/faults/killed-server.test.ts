@@ -1,18 +1,25 @@
 import { afterEach, expect, test } from "bun:test";
 import { FrameType } from "../../src/protocol/constants.ts";
-import { RawServer } from "../helpers/frame-peer.ts";
+import { RAW_PEER_PROGRAM_ARGS, RawServer } from "../helpers/frame-peer.ts";
 import { PipeProgram } from "../helpers/pipe-program.ts";
-import { JsonProgram } from "../helpers/program.ts";
+import { type JsonEvent, JsonProgram } from "../helpers/program.ts";
 import { waitUntil } from "./support/wait.ts";
 
 /**
  * The server goes away without a goodbye: the client must say so, exit 1 and list the messages the server
  * never acknowledged.
+ *
+ * The killed real server runs version 2 with resume on, as users do, with a short window: the client does
+ * what a user's would, it reconnects until the window it learned from the server has passed (the server is
+ * dead: every attempt is refused) and only then reports the session over. The raw server speaks version 1,
+ * so its client runs with --no-encryption: a version-1 session ends with its connection.
  */
 
 const HOST = "127.0.0.1";
 /** Per test: a safety bound for a slow machine, not a measure. */
 const TEST_TIMEOUT_MS = 30_000;
+/** The killed server's resume window (--resume-window, seconds): how long its client keeps trying. */
+const RESUME_WINDOW_S = 2;
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -20,9 +27,9 @@ afterEach(async () => {
 });
 
 test(
-  "a real server killed with SIGKILL: the JSON client reports it gone, lists the unacked messages, exits 1",
+  "a real server killed with SIGKILL: the JSON client reconnects until the resume window has passed, then reports it gone, lists the unacked messages, exits 1",
   async () => {
-    const server = await JsonProgram.server(["--host", HOST]);
+    const server = await JsonProgram.server(["--host", HOST, "--resume-window", String(RESUME_WINDOW_S)]);
     cleanups.push(() => server.stop());
     const client = new JsonProgram(["client", `${HOST}:${server.port}`]);
     cleanups.push(() => client.stop());
@@ -36,11 +43,22 @@ test(
     client.write("never acknowledged one\nnever acknowledged two\n");
     await client.waitForCount((e) => e.event === "sent", 3);
     server.kill("SIGKILL");
+    const killedAt = performance.now();
 
     expect(await client.exited).toBe(1);
+    const exitedAfterMs = performance.now() - killedAt;
+    const lost = await client.waitFor((e) => e.event === "connection-lost");
+    const attempts = client.events.filter((e) => e.event === "reconnecting");
     const ended = await client.waitFor((e) => e.event === "disconnected");
+    // It tried to come back (the server is dead: refused) until the window was over, and not much longer.
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    expect(client.events.indexOf(lost)).toBeLessThan(client.events.indexOf(attempts[0] as JsonEvent));
+    expect(client.events.some((e) => e.event === "resumed")).toBe(false);
+    expect(exitedAfterMs).toBeGreaterThanOrEqual(RESUME_WINDOW_S * 1000 - 100);
+    expect(exitedAfterMs).toBeLessThan(RESUME_WINDOW_S * 1000 + 10_000);
     expect(ended.kind).toBe("lost");
     expect(String(ended.reason)).toContain("the server is gone");
+    expect(String(ended.reason)).toContain(`did not come back within ${RESUME_WINDOW_S} s`);
     expect(ended.unacked).toEqual([2, 3]);
     expect(client.stderr).toContain("2 messages were never acknowledged");
     expect(client.stderr).toContain("#2 (22 B) never acknowledged one");
@@ -55,7 +73,7 @@ test(
   async () => {
     const rawServer = new RawServer(HOST);
     cleanups.push(() => rawServer.close());
-    const client = new PipeProgram(["client", `${HOST}:${rawServer.port}`]);
+    const client = new PipeProgram(["client", `${HOST}:${rawServer.port}`, ...RAW_PEER_PROGRAM_ARGS]);
     cleanups.push(() => client.stop());
     const peer = await rawServer.acceptHandshake();
     await client.waitForStderr(/connected to /);

@@ -8,7 +8,7 @@ import { JsonProgram } from "../helpers/program.ts";
 /**
  * A client that sends and never reads: every MSG it sends makes the server queue an ACK it cannot deliver.
  * The server must give up on it (ERROR, `stalled`) instead of growing its write queue without limit, and
- * then serve the next client.
+ * then serve the next client. The peer speaks version 1 (RawPeer), so the programs run with --no-encryption.
  */
 
 const HOST = "127.0.0.1";
@@ -62,5 +62,5 @@ test("a client that sends without reading is dropped as stalled, and the server 
   expect(String(disconnected.reason)).toContain("stopped reading");
   expect(sent).toBeLessThan(MAX_SENT);
   peer.destroy();
-  await expectClientChats(server, `${HOST}:${server.port}`);
+  await expectClientChats(server, `${HOST}:${server.port}`, { args: RAW_PEER_PROGRAM_ARGS });
 }, 60_000);

@@ -3,13 +3,19 @@ import { flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import { encodeFrame } from "../../src/protocol/encoder.ts";
 import { expectClientChats } from "../helpers/chat.ts";
-import { RawPeer, RawServer } from "../helpers/frame-peer.ts";
-import { JsonProgram, runProgram } from "../helpers/program.ts";
+import { RAW_PEER_PROGRAM_ARGS, RawPeer, RawServer } from "../helpers/frame-peer.ts";
+import { JsonProgram, runProgram, TEST_CODE } from "../helpers/program.ts";
+import { SecurePeer } from "../helpers/secure-peer.ts";
 
 /**
  * Keepalive with the clocks shortened by --ping-interval and --dead-after: a peer that stops answering is
  * declared dead (on the server, the slot is freed for the next client). The safety bounds below are far
  * under the defaults (15 s / 45 s), so these tests also prove the options reach the session.
+ *
+ * RawPeer and RawServer speak version 1, so the programs they talk to run with --no-encryption (a version-1
+ * session ends when its peer is dead). The version-2 test runs the server with --resume-window 0: resume
+ * off, a dead peer ends the session as in version 1 (with resume on, it would be held for its client: that
+ * is the resume tests' subject).
  */
 
 const HOST = "127.0.0.1";
@@ -27,7 +33,7 @@ afterEach(async () => {
 test(
   "server: a client that answers PINGs stays, one that stops answering is declared dead and its slot freed",
   async () => {
-    const server = await JsonProgram.server(["--host", HOST, ...KEEPALIVE]);
+    const server = await JsonProgram.server(["--host", HOST, ...KEEPALIVE, ...RAW_PEER_PROGRAM_ARGS]);
     cleanups.push(() => server.stop());
     const peer = await RawPeer.handshake(HOST, server.port);
     cleanups.push(() => peer.destroy());
@@ -50,7 +56,7 @@ test(
     expect(unanswered.length).toBeGreaterThanOrEqual(1);
     await peer.waitForFrame((f) => f.type === FrameType.BYE);
 
-    await expectClientChats(server, `${HOST}:${server.port}`);
+    await expectClientChats(server, `${HOST}:${server.port}`, { args: RAW_PEER_PROGRAM_ARGS });
   },
   TEST_TIMEOUT_MS,
 );
@@ -58,7 +64,7 @@ test(
 test(
   "server: a client silent from the handshake on is declared dead, and a real client is then served",
   async () => {
-    const server = await JsonProgram.server(["--host", HOST, ...KEEPALIVE]);
+    const server = await JsonProgram.server(["--host", HOST, ...KEEPALIVE, ...RAW_PEER_PROGRAM_ARGS]);
     cleanups.push(() => server.stop());
     const peer = await RawPeer.handshake(HOST, server.port);
     cleanups.push(() => peer.destroy());
@@ -67,7 +73,7 @@ test(
     expect(ended.kind).toBe("timeout");
     expect(peer.frames.some((f) => f.type === FrameType.PING)).toBe(true);
 
-    await expectClientChats(server, `${HOST}:${server.port}`);
+    await expectClientChats(server, `${HOST}:${server.port}`, { args: RAW_PEER_PROGRAM_ARGS });
   },
   TEST_TIMEOUT_MS,
 );
@@ -77,7 +83,12 @@ test(
   async () => {
     const rawServer = new RawServer(HOST);
     cleanups.push(() => rawServer.close());
-    const client = new JsonProgram(["client", `${HOST}:${rawServer.port}`, ...KEEPALIVE]);
+    const client = new JsonProgram([
+      "client",
+      `${HOST}:${rawServer.port}`,
+      ...KEEPALIVE,
+      ...RAW_PEER_PROGRAM_ARGS,
+    ]);
     cleanups.push(() => client.stop());
     const peer = await rawServer.acceptHandshake();
     await client.waitFor((e) => e.event === "connected");
@@ -90,6 +101,29 @@ test(
     expect(await client.exited).toBe(1);
     expect(peer.frames.some((f) => f.type === FrameType.PING)).toBe(true);
     expect(peer.frames.some((f) => f.type === FrameType.MSG)).toBe(true);
+  },
+  TEST_TIMEOUT_MS,
+);
+
+test(
+  "server, version 2 with resume off: a client silent after the handshake is declared dead, and a real client is then served",
+  async () => {
+    const server = await JsonProgram.server(["--host", HOST, ...KEEPALIVE, "--resume-window", "0"]);
+    cleanups.push(() => server.stop());
+    const peer = await SecurePeer.open(HOST, server.port, TEST_CODE);
+    cleanups.push(() => peer.destroy());
+    const session = await peer.waitForFrame((f) => f.type === FrameType.SESSION);
+    expect(Array.from(flat(session.payload))).toEqual([0, 0, 0, 0]); // resume_window_ms = 0
+
+    const ended = await server.waitFor((e) => e.event === "disconnected", DETECTION_BOUND_MS);
+    expect(ended.kind).toBe("timeout");
+    expect(String(ended.reason)).toContain("3 s");
+    expect(server.events.some((e) => e.event === "connection-lost")).toBe(false);
+    // The PINGs and the goodbye went inside records.
+    expect(peer.frames.some((f) => f.type === FrameType.PING)).toBe(true);
+    await peer.waitForFrame((f) => f.type === FrameType.BYE);
+
+    await expectClientChats(server, `${HOST}:${server.port}`);
   },
   TEST_TIMEOUT_MS,
 );

@@ -3,6 +3,14 @@ import { DEFAULT_MAX_MESSAGE, FrameType, MAX_U32 } from "../../src/protocol/cons
 import { type Frame, FrameDecoder } from "../../src/protocol/decoder.ts";
 import { encodeFrame } from "../../src/protocol/encoder.ts";
 import { encodeHello } from "../../src/protocol/hello.ts";
+import {
+  acceptInto,
+  type DialOptions,
+  dial,
+  PEER_HANDLERS,
+  type PeerData,
+  PeerSocket,
+} from "./peer-socket.ts";
 
 /**
  * The arguments every program a RawPeer talks to is started with, in this one place: RawPeer speaks version-1
@@ -15,47 +23,19 @@ export const RAW_PEER_PROGRAM_ARGS: readonly string[] = ["--no-encryption"];
  * (with src/protocol's encoder) and records every frame the other side sends. It never answers anything by
  * itself, so it can play a peer that stops acknowledging, stops answering PINGs or stops mid-frame.
  */
-export class RawPeer {
+export class RawPeer extends PeerSocket {
   readonly frames: Frame[] = [];
-  /** Bytes received, frames or not. */
-  received = 0;
   /**
    * Called for each frame the moment it is decoded, in the socket's data handler: for checks that must see
    * the world exactly when a frame arrives (what the other program had written out by then, say). It records
    * what it sees for the test to check afterwards; it must not throw.
    */
   onFrame: ((frame: Frame) => void) | null = null;
-  /** Set once the socket is closed; the reason, if it closed with an error. */
-  closedWith: { error?: string } | null = null;
-  readonly localPort: number;
   private readonly decoder = new FrameDecoder({ maxMessage: MAX_U32 });
-  private readonly queue: Uint8Array[] = [];
-  private flushed: (() => void)[] = [];
-  private wakers: (() => void)[] = [];
-  private resolveClosed!: () => void;
-  readonly closed = new Promise<void>((resolve) => {
-    this.resolveClosed = resolve;
-  });
-
-  private constructor(private readonly socket: Socket<PeerData>) {
-    this.localPort = socket.localPort;
-  }
 
   /** Dials `host:port` and resolves once the TCP connection is made (nothing sent yet). */
-  static async connect(host: string, port: number): Promise<RawPeer> {
-    let peer: RawPeer | undefined;
-    await Bun.connect<PeerData>({
-      hostname: host,
-      port,
-      socket: {
-        open(socket) {
-          peer = new RawPeer(socket);
-          socket.data = { peer };
-        },
-        ...HANDLERS,
-      },
-    });
-    return peer as RawPeer;
+  static connect(host: string, port: number, options: DialOptions = {}): Promise<RawPeer> {
+    return dial(new RawPeer(), host, port, options);
   }
 
   /** Sends a HELLO and waits for the server's HELLO: from then on this peer holds the session slot. */
@@ -66,58 +46,21 @@ export class RawPeer {
     return peer;
   }
 
-  /** Queues `bytes` and resolves once the kernel has taken all of them (Bun's write may take only part). */
-  write(bytes: Uint8Array): Promise<void> {
-    this.queue.push(bytes);
-    const done = new Promise<void>((resolve) => this.flushed.push(resolve));
-    this.flush();
-    return done;
-  }
-
-  /** Stops reading from the socket: what the other side sends piles up in its own write queue. */
-  stopReading(): void {
-    this.socket.pause();
+  /** Wraps a socket a RawServer accepted. */
+  static accepted(socket: Socket<PeerData>): RawPeer {
+    return acceptInto(new RawPeer(), socket);
   }
 
   /** The first frame received (from the start) that matches, waiting for it up to `timeoutMs`. */
-  async waitForFrame(match: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.frames.find(match);
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (left <= 0 || this.closedWith) {
-        throw new Error(
-          `no matching frame within ${timeoutMs} ms (closed: ${JSON.stringify(this.closedWith)}); ` +
-            `got types ${this.frames.map((f) => f.type).join(",")}`,
-        );
-      }
-      await this.nextChange(left);
-    }
+  waitForFrame(match: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
+    return this.waitFor(
+      () => this.frames.find(match),
+      timeoutMs,
+      () => `no matching frame (got types ${this.frames.map((f) => f.type).join(",")})`,
+    );
   }
 
-  /** Resolves once the other side has closed the connection (bounded by `timeoutMs`). */
-  async waitForClose(timeoutMs = 10_000): Promise<void> {
-    const timer = Bun.sleep(timeoutMs).then(() => {
-      throw new Error(`the connection was not closed within ${timeoutMs} ms`);
-    });
-    await Promise.race([this.closed, timer]);
-  }
-
-  /** Closes at once, without a goodbye (what a killed process's kernel does, give or take the FIN). */
-  destroy(): void {
-    if (!this.closedWith) this.socket.terminate();
-  }
-
-  /** Closes after what was written has left (a FIN after the data). */
-  end(): void {
-    if (!this.closedWith) this.socket.end();
-  }
-
-  // ---- socket handlers ----
-
-  onData(chunk: Uint8Array): void {
-    this.received += chunk.length;
+  protected onBytes(chunk: Uint8Array): void {
     try {
       // Payloads may be views of the chunk; Bun does not reuse it, so keeping them is safe.
       this.decoder.push(chunk, (frame) => {
@@ -127,65 +70,8 @@ export class RawPeer {
     } catch {
       // The peer under test sent something undecodable; the test looks at `frames` and `received`.
     }
-    this.wake();
-  }
-
-  onDrain(): void {
-    this.flush();
-  }
-
-  onClose(error?: Error): void {
-    if (this.closedWith) return;
-    this.closedWith = error ? { error: error.message } : {};
-    for (const resolve of this.flushed.splice(0)) resolve();
-    this.resolveClosed();
-    this.wake();
-  }
-
-  private flush(): void {
-    while (this.queue.length > 0) {
-      const chunk = this.queue[0] as Uint8Array;
-      const written = this.socket.write(chunk);
-      if (written < 0) return; // closing
-      if (written < chunk.length) {
-        this.queue[0] = chunk.subarray(written);
-        return; // the rest on `drain`
-      }
-      this.queue.shift();
-    }
-    for (const resolve of this.flushed.splice(0)) resolve();
-  }
-
-  private nextChange(timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(timeoutMs, 250));
-      this.wakers.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  private wake(): void {
-    for (const wake of this.wakers.splice(0)) wake();
-  }
-
-  /** Wraps a socket a RawServer accepted. */
-  static accepted(socket: Socket<PeerData>): RawPeer {
-    const peer = new RawPeer(socket);
-    socket.data = { peer };
-    return peer;
   }
 }
-
-type PeerData = { peer?: RawPeer };
-
-const HANDLERS = {
-  data: (socket: Socket<PeerData>, chunk: Uint8Array) => socket.data?.peer?.onData(chunk),
-  drain: (socket: Socket<PeerData>) => socket.data?.peer?.onDrain(),
-  close: (socket: Socket<PeerData>, error?: Error) => socket.data?.peer?.onClose(error),
-  error: (socket: Socket<PeerData>, error: Error) => socket.data?.peer?.onClose(error),
-};
 
 /**
  * A raw server in the test process, on a free loopback port: every accepted connection becomes a RawPeer the
@@ -203,7 +89,7 @@ export class RawServer {
         open: (socket) => {
           this.peers.push(RawPeer.accepted(socket));
         },
-        ...HANDLERS,
+        ...PEER_HANDLERS,
       },
     });
   }

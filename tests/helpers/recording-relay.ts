@@ -1,0 +1,130 @@
+import type { Socket, TCPSocketListener } from "bun";
+
+/**
+ * A TCP relay in the test process, between a real client and a real server: it forwards every byte both
+ * ways, unchanged, and keeps a copy of each direction, so a test can see exactly what a network observer
+ * would. One connection at a time is enough for the tests that use it; each accepted one is relayed.
+ */
+export class RecordingRelay {
+  /** Every byte the clients sent, in order (all connections). */
+  readonly fromClient: Uint8Array[] = [];
+  /** Every byte the server sent, in order (all connections). */
+  readonly fromServer: Uint8Array[] = [];
+  private readonly listener: TCPSocketListener<End>;
+  private readonly ends: End[] = [];
+
+  constructor(
+    private readonly target: { host: string; port: number },
+    host = "127.0.0.1",
+  ) {
+    this.listener = Bun.listen<End>({
+      hostname: host,
+      port: 0,
+      socket: {
+        open: (socket) => {
+          const client = new End(socket, this.fromClient);
+          socket.data = client;
+          this.ends.push(client);
+          this.dialServer(client);
+        },
+        ...HANDLERS,
+      },
+    });
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Both directions, each as one array. */
+  recorded(): { fromClient: Buffer; fromServer: Buffer } {
+    return { fromClient: Buffer.concat(this.fromClient), fromServer: Buffer.concat(this.fromServer) };
+  }
+
+  close(): void {
+    for (const end of this.ends) end.socket.terminate();
+    this.listener.stop(true);
+  }
+
+  private dialServer(client: End): void {
+    client.socket.pause(); // nothing to forward to yet
+    Bun.connect<End>({
+      hostname: this.target.host,
+      port: this.target.port,
+      socket: {
+        open: (socket) => {
+          const server = new End(socket, this.fromServer);
+          socket.data = server;
+          this.ends.push(server);
+          server.peer = client;
+          client.link(server);
+          client.socket.resume();
+        },
+        ...HANDLERS,
+      },
+    }).catch(() => client.socket.terminate());
+  }
+}
+
+/** One side of a relayed connection: what it receives is recorded and written to the other side. */
+class End {
+  peer: End | null = null;
+  private readonly queue: Uint8Array[] = [];
+  /** What arrived before the other side was connected. */
+  private early: Uint8Array[] = [];
+  private ending = false;
+
+  constructor(
+    readonly socket: Socket<End>,
+    private readonly record: Uint8Array[],
+  ) {}
+
+  received(chunk: Uint8Array): void {
+    const copy = new Uint8Array(chunk); // Bun hands a buffer of its own, but a copy costs nothing here
+    this.record.push(copy);
+    if (this.peer) this.peer.send(copy);
+    else this.early.push(copy);
+  }
+
+  /** The other side is connected: what arrived meanwhile goes first. */
+  link(peer: End): void {
+    this.peer = peer;
+    for (const bytes of this.early.splice(0)) peer.send(bytes);
+  }
+
+  /** The other side closed: close this one once what it sent has left. */
+  closed(): void {
+    this.peer?.endAfterQueue();
+  }
+
+  send(bytes: Uint8Array): void {
+    this.queue.push(bytes);
+    this.flush();
+  }
+
+  flush(): void {
+    while (this.queue.length > 0) {
+      const chunk = this.queue[0] as Uint8Array;
+      const written = this.socket.write(chunk);
+      if (written < 0) return;
+      if (written < chunk.length) {
+        this.queue[0] = chunk.subarray(written);
+        return;
+      }
+      this.queue.shift();
+    }
+    if (this.ending) this.socket.end();
+  }
+
+  private endAfterQueue(): void {
+    this.ending = true;
+    this.flush();
+  }
+}
+
+const HANDLERS = {
+  data: (socket: Socket<End>, chunk: Uint8Array) => socket.data.received(chunk),
+  drain: (socket: Socket<End>) => socket.data.flush(),
+  close: (socket: Socket<End>) => socket.data?.closed(),
+  error: (socket: Socket<End>) => socket.data?.closed(),
+};
