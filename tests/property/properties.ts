@@ -8,6 +8,7 @@ import {
   hostileBytesOnlyRaiseProtocolError,
   largePayloadsStayBounded,
 } from "./decoder-properties.ts";
+import { resumeKeepsMessagesExactlyOnce } from "./resume-model.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 
 export interface PropertyDefinition {
@@ -44,6 +45,12 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     name: "session-hostile",
     summary: "a session fed random or mutated bytes never throws and only writes frames its peer accepts",
     build: sessionSurvivesHostileBytes as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "session-resume",
+    summary:
+      "drops at any byte, noticed or not, and resumes: every message delivered once, in order, and accounted for",
+    build: resumeKeepsMessagesExactlyOnce as () => fc.IProperty<unknown>,
   },
 ];
 

@@ -11,3 +11,7 @@ test("property: two sessions under random interleavings keep the ack, id and sta
 test("property: a session fed hostile bytes never throws and writes only frames its peer accepts", () => {
   assertProperty("session-hostile", { numRuns: 1000, seed: SEED });
 });
+
+test("property: drops at any byte and resumes deliver every message exactly once, in order", () => {
+  assertProperty("session-resume", { numRuns: 1000, seed: SEED });
+});
