@@ -149,9 +149,9 @@ export class RecordOpener {
     this.direction = new DirectionState(keys, options.recordsPerKey ?? RECORDS_PER_KEY);
   }
 
-  /** Bytes held of a record not yet complete. */
+  /** Bytes held of a record not yet complete (its header counts once complete, while the body comes). */
   get bufferedBytes(): number {
-    return this.headerFill + this.bodyFill;
+    return this.body === null ? this.headerFill : RECORD_HEADER + this.bodyFill;
   }
 
   /** Records opened so far. */

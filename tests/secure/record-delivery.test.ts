@@ -1,8 +1,9 @@
 /**
- * Regression tests: what a chunk holding an authentic record followed by a failing one hands out. Found by the
- * records-tamper property (tests/property/record-properties.ts): the opener used to return a chunk's
- * plaintexts only once the whole chunk had been read, so a failing record also swallowed the authentic
- * records before it in the same chunk, depending on how TCP happened to cut the stream.
+ * Regression tests for what the record properties (tests/property/record-properties.ts) found:
+ * - the opener used to return a chunk's plaintexts only once the whole chunk had been read, so a failing
+ *   record also swallowed the authentic records before it in the same chunk, depending on how TCP happened
+ *   to cut the stream;
+ * - its bufferedBytes forgot a record's 4 header bytes once the header was complete.
  */
 import { describe, expect, test } from "bun:test";
 import { Session, type SessionEvent } from "../../src/core/session.ts";
@@ -33,6 +34,25 @@ describe("records: a failing record after authentic ones in the same chunk", () 
     // Refused from then on, with nothing handed out.
     expect(() => opener.open(sealer.seal([utf8("later")]), deliver)).toThrow(IntegrityError);
     expect(handed).toEqual(["first", "second"]);
+  });
+});
+
+describe("records: bytes held of an incomplete record", () => {
+  test("count every byte received of it, its 4 header bytes included", () => {
+    const record = new RecordSealer(c2s).seal([utf8("hello")]);
+    for (const split of [[2, 4, 9], [4, 9], [9]]) {
+      const opener = new RecordOpener(c2s);
+      let from = 0;
+      for (const to of split) {
+        opener.open(record.subarray(from, to), () => {});
+        expect(opener.bufferedBytes).toBe(to);
+        from = to;
+      }
+      const handed: Uint8Array[] = [];
+      opener.open(record.subarray(from), (plaintext) => handed.push(plaintext));
+      expect(handed).toEqual([utf8("hello")]);
+      expect(opener.bufferedBytes).toBe(0);
+    }
   });
 });
 
