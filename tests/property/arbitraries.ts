@@ -6,8 +6,8 @@
 import fc from "fast-check";
 import {
   FrameType,
-  isFrameType,
   HEADER_SIZE,
+  isFrameType,
   MAX_CONTROL_PAYLOAD,
   MAX_PING_PAYLOAD,
   MAX_U32,
