@@ -1,6 +1,6 @@
 /**
- * The property suite of issue 3, shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs) and
- * scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
+ * The property suite of issues 3 and 8, shared by `bun test` (tests/property/*.test.ts: fixed seed, few
+ * runs) and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
 import {
@@ -8,6 +8,7 @@ import {
   hostileBytesOnlyRaiseProtocolError,
   largePayloadsStayBounded,
 } from "./decoder-properties.ts";
+import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 
 export interface PropertyDefinition {
@@ -44,6 +45,18 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     name: "session-hostile",
     summary: "a session fed random or mutated bytes never throws and only writes frames its peer accepts",
     build: sessionSurvivesHostileBytes as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "records-chunking",
+    summary:
+      "sealed plaintext of any sizes, its records cut anywhere, opens exactly and in order, across key updates",
+    build: recordsSurviveAnyCut as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "records-tamper",
+    summary:
+      "a flipped bit, dropped, repeated, swapped or cut record fails there, after all before it, none of it",
+    build: tamperedRecordsFailThere as () => fc.IProperty<unknown>,
   },
 ];
 
