@@ -8,6 +8,7 @@ import {
   hostileBytesOnlyRaiseProtocolError,
   largePayloadsStayBounded,
 } from "./decoder-properties.ts";
+import { handshakeSurvivesHostileBytes } from "./handshake-properties.ts";
 import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 
@@ -57,6 +58,12 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary:
       "a flipped bit, dropped, repeated, swapped or cut record fails there, after all before it, none of it",
     build: tamperedRecordsFailThere as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "handshake-hostile",
+    summary:
+      "random or damaged bytes at each handshake stage fail it (or wait), never throw, never bring it up",
+    build: handshakeSurvivesHostileBytes as () => fc.IProperty<unknown>,
   },
 ];
 

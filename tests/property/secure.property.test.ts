@@ -11,3 +11,7 @@ test("property: sealed plaintext, its records cut anywhere, opens exactly and in
 test("property: a damaged, dropped, repeated, swapped or cut record fails there, with nothing of it handed out", () => {
   assertProperty("records-tamper", { numRuns: 1000, seed: SEED });
 });
+
+test("property: hostile bytes at each stage of the handshake fail it or leave it waiting, never throw", () => {
+  assertProperty("handshake-hostile", { numRuns: 500, seed: SEED });
+});
