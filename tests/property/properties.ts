@@ -10,6 +10,7 @@ import {
 } from "./decoder-properties.ts";
 import { handshakeSurvivesHostileBytes } from "./handshake-properties.ts";
 import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-properties.ts";
+import { secureSessionsDeliverExactlyOnce } from "./secure-session-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 
 export interface PropertyDefinition {
@@ -64,6 +65,12 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary:
       "random or damaged bytes at each handshake stage fail it (or wait), never throw, never bring it up",
     build: handshakeSurvivesHostileBytes as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "session-v2-secure",
+    summary:
+      "two version-2 sessions over a real handshake's records deliver all exactly once; a damaged record drops",
+    build: secureSessionsDeliverExactlyOnce as () => fc.IProperty<unknown>,
   },
 ];
 

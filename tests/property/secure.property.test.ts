@@ -15,3 +15,7 @@ test("property: a damaged, dropped, repeated, swapped or cut record fails there,
 test("property: hostile bytes at each stage of the handshake fail it or leave it waiting, never throw", () => {
   assertProperty("handshake-hostile", { numRuns: 500, seed: SEED });
 });
+
+test("property: version-2 sessions over records deliver every message once; a damaged record drops the connection", () => {
+  assertProperty("session-v2-secure", { numRuns: 300, seed: SEED });
+});
