@@ -206,7 +206,7 @@ export class RawClient {
     }
     if (this.opener) {
       try {
-        for (const plaintext of this.opener.open(chunk)) this.receiveFrames(plaintext);
+        this.opener.open(chunk, (plaintext) => this.receiveFrames(plaintext));
       } catch (error) {
         this.failWith(error as Error);
       }

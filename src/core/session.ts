@@ -550,6 +550,8 @@ export class Session {
    * check). A session that can be resumed lets go of it and waits; any other ends, as `kind`.
    */
   private drop(reason: string, now: number, kind: CloseKind): void {
+    // A record can fail right after one whose frames ended the session (BYE, ERROR): it stays ended.
+    if (this.currentState === "closed") return;
     if (!this.resumable()) {
       this.finish(kind, reason);
       return;

@@ -149,9 +149,9 @@ export class RecordOpener {
     this.direction = new DirectionState(keys, options.recordsPerKey ?? RECORDS_PER_KEY);
   }
 
-  /** Bytes held of a record not yet complete. */
+  /** Bytes held of a record not yet complete (its header counts once complete, while the body comes). */
   get bufferedBytes(): number {
-    return this.headerFill + this.bodyFill;
+    return this.body === null ? this.headerFill : RECORD_HEADER + this.bodyFill;
   }
 
   /** Records opened so far. */
@@ -159,11 +159,14 @@ export class RecordOpener {
     return this.direction.sequence;
   }
 
-  /** Feeds received bytes; returns the plaintexts of the records they complete, in order. */
-  open(chunk: Uint8Array): Uint8Array[] {
+  /**
+   * Feeds received bytes and hands out the plaintext of each record they complete, in order, as soon as its
+   * tag has checked: the records before a failing one in the same chunk are handed out before it throws.
+   */
+  open(chunk: Uint8Array, deliver: (plaintext: Uint8Array) => void): void {
     if (this.failed) throw this.failed;
     try {
-      return this.read(chunk);
+      this.read(chunk, deliver);
     } catch (error) {
       if (error instanceof IntegrityError) {
         this.failed = error;
@@ -173,8 +176,7 @@ export class RecordOpener {
     }
   }
 
-  private read(chunk: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
+  private read(chunk: Uint8Array, deliver: (plaintext: Uint8Array) => void): void {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.body === null) {
@@ -183,7 +185,7 @@ export class RecordOpener {
           const end = pos + RECORD_HEADER + length;
           if (end <= chunk.length) {
             // Fast path: the whole record lies in this chunk.
-            out.push(
+            deliver(
               this.decrypt(
                 chunk.subarray(pos, pos + RECORD_HEADER),
                 chunk.subarray(pos + RECORD_HEADER, end),
@@ -215,10 +217,9 @@ export class RecordOpener {
       if (this.bodyFill === body.length) {
         this.body = null;
         this.bodyFill = 0;
-        out.push(this.decrypt(this.header, body));
+        deliver(this.decrypt(this.header, body));
       }
     }
-    return out;
   }
 
   private decrypt(header: Uint8Array, body: Uint8Array): Uint8Array {

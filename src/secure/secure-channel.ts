@@ -14,7 +14,7 @@ export class SecureChannel implements Channel {
   }
 
   open(chunk: Uint8Array, deliver: (plaintext: Uint8Array) => void): void {
-    for (const plaintext of this.opener.open(chunk)) deliver(plaintext);
+    this.opener.open(chunk, deliver);
   }
 
   seal(frames: Uint8Array[]): Uint8Array[] {

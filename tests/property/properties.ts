@@ -1,6 +1,6 @@
 /**
- * The property suite of issue 3, shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs) and
- * scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
+ * The property suite of issues 3 and 8, shared by `bun test` (tests/property/*.test.ts: fixed seed, few
+ * runs) and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
 import {
@@ -8,7 +8,10 @@ import {
   hostileBytesOnlyRaiseProtocolError,
   largePayloadsStayBounded,
 } from "./decoder-properties.ts";
+import { handshakeSurvivesHostileBytes } from "./handshake-properties.ts";
+import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-properties.ts";
 import { resumeKeepsMessagesExactlyOnce } from "./resume-model.ts";
+import { secureSessionsDeliverExactlyOnce } from "./secure-session-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 
 export interface PropertyDefinition {
@@ -51,6 +54,30 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary:
       "drops at any byte, noticed or not, and resumes: every message delivered once, in order, and accounted for",
     build: resumeKeepsMessagesExactlyOnce as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "records-chunking",
+    summary:
+      "sealed plaintext of any sizes, its records cut anywhere, opens exactly and in order, across key updates",
+    build: recordsSurviveAnyCut as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "records-tamper",
+    summary:
+      "a flipped bit, dropped, repeated, swapped or cut record fails there, after all before it, none of it",
+    build: tamperedRecordsFailThere as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "handshake-hostile",
+    summary:
+      "random or damaged bytes at each handshake stage fail it (or wait), never throw, never bring it up",
+    build: handshakeSurvivesHostileBytes as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "session-v2-secure",
+    summary:
+      "two version-2 sessions over a real handshake's records deliver all exactly once; a damaged record drops",
+    build: secureSessionsDeliverExactlyOnce as () => fc.IProperty<unknown>,
   },
 ];
 
