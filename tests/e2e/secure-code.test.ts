@@ -86,7 +86,7 @@ test("a wrong code against a generated one: the client exits 1 with code-mismatc
   const ended = await wrong.waitFor((e) => e.event === "disconnected");
   expect(ended.kind).toBe("code-mismatch");
   expect(String(ended.reason)).toContain("the code did not match");
-  expect(String(ended.reason)).toContain("the server now shows a new code");
+  expect(String(ended.reason)).toContain("the server has replaced it with a new one");
   expect(wrong.events.some((e) => e.event === "connected")).toBe(false);
 
   const failed = await srv.waitFor((e) => e.event === "code-failed");
