@@ -340,6 +340,13 @@ export class ServerHandshake extends Handshake {
       this.timeOut(`no CONFIRM within ${(this.options.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS) / 1000} s`);
       return;
     }
+    if (this.current === "waiting" && now >= this.deadlineAt) {
+      // Not the client's fault: others were answered first (one at a time, a second apart after failures).
+      this.timeOut(
+        `the server could not answer within ${HANDSHAKE_TIMEOUT_MS / 1000} s: other handshakes were ahead of this one; try again`,
+      );
+      return;
+    }
     super.tick(now);
   }
 
