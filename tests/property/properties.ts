@@ -1,6 +1,7 @@
 /**
- * The property suite of issue 3, shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs) and
- * scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
+ * The property suites (issue 3: decoder and session; issue 9: screen layout), shared by `bun test`
+ * (tests/property/*.test.ts: fixed seed, few runs) and scripts/fuzz.ts (as many runs as asked, any seed,
+ * replay of a failure).
  */
 import fc from "fast-check";
 import {
@@ -9,6 +10,13 @@ import {
   largePayloadsStayBounded,
 } from "./decoder-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
+import {
+  caretStaysInTheText,
+  layoutAgreesWithStringWidth,
+  narrowTextFillsRowsExactly,
+  truncationFitsTheWidth,
+  zeroWidthAndBreaksCompose,
+} from "./text-layout-properties.ts";
 
 export interface PropertyDefinition {
   name: string;
@@ -44,6 +52,31 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     name: "session-hostile",
     summary: "a session fed random or mutated bytes never throws and only writes frames its peer accepts",
     build: sessionSurvivesHostileBytes as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-width",
+    summary: "the rows and columns of text with wide and zero-width characters agree with Bun.stringWidth",
+    build: layoutAgreesWithStringWidth as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-narrow",
+    summary: "narrow text fills rows exactly",
+    build: narrowTextFillsRowsExactly as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-compose",
+    summary: "zero-width characters take no room, and a line break adds the rows of both sides",
+    build: zeroWidthAndBreaksCompose as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-caret",
+    summary: "the caret stands within the text's rows and the width, at or after the text before it",
+    build: caretStaysInTheText as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-truncate",
+    summary: "text cut to a width takes at most that width and keeps its start",
+    build: truncationFitsTheWidth as () => fc.IProperty<unknown>,
   },
 ];
 
