@@ -241,7 +241,8 @@ export class TerminalScreen {
       process.stdin.setRawMode?.(true);
       // The shell wrote in the meantime: rows counted before are not where they were.
       this.layout++;
-      this.out.write(ENABLE_BRACKETED_PASTE + this.draw());
+      // (A resize may have drawn the area already: erase whatever is drawn.)
+      this.out.write(ENABLE_BRACKETED_PASTE + this.erase() + this.draw());
     });
     process.kill(process.pid, "SIGTSTP");
   }
