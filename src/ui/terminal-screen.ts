@@ -1,4 +1,5 @@
 import * as readline from "node:readline";
+import { clipInput } from "./input-window.ts";
 import { LineEditor } from "./line-editor.ts";
 import { blockLines, inputDisplay } from "./message-block.ts";
 import { DISABLE_BRACKETED_PASTE, ENABLE_BRACKETED_PASTE, type Key, PasteGate } from "./paste.ts";
@@ -314,8 +315,14 @@ export class TerminalScreen {
     }
     const { before, after } = this.editor.parts;
     const indent = " ".repeat(textWidth(this.promptText));
-    const shownBefore = this.promptText + inputDisplay(before, indent);
-    const shownAfter = inputDisplay(after, indent);
+    const input = {
+      before: this.promptText + inputDisplay(before, indent),
+      after: inputDisplay(after, indent),
+    };
+    // The input gets at most half of the screen: what arrives meanwhile stays in view above it.
+    const maxRows = Math.max(3, Math.floor((this.out.rows ?? 24) / 2) - statusRows);
+    const note = (text: string) => this.statusStyle(truncateToWidth(text, columns - 1));
+    const { before: shownBefore, after: shownAfter } = clipInput(input, columns, maxRows, note);
     const end = layoutText(shownBefore + shownAfter, columns);
     const caret = caretAt(shownBefore, shownAfter, columns);
     out += shownBefore + shownAfter;

@@ -219,10 +219,11 @@ export class Pane {
 
   /**
    * The visible screen as text, lines wrapped by the terminal joined back into one, trailing blanks
-   * removed. With `escapes`, the colours and attributes are included as escape sequences.
+   * removed. With `escapes`, the colours and attributes are included as escape sequences; with `history`,
+   * the lines scrolled off the top come first.
    */
-  async capture(options: { escapes?: boolean } = {}): Promise<string> {
-    const flags = options.escapes ? ["-e"] : [];
+  async capture(options: { escapes?: boolean; history?: boolean } = {}): Promise<string> {
+    const flags = [...(options.escapes ? ["-e"] : []), ...(options.history ? ["-S", "-"] : [])];
     const screen = await this.tmux.command("capture-pane", "-p", "-J", ...flags, "-t", this.id);
     return screen
       .split("\n")

@@ -49,3 +49,36 @@ describe.skipIf(!tmuxAvailable())("pasting several lines", () => {
     });
   }, 120_000);
 });
+
+describe.skipIf(!tmuxAvailable())("pasting more lines than the screen holds", () => {
+  test("the input shows a window of the block; what arrives meanwhile stays in view; all of it is sent", async () => {
+    await withTmux(async (tmux, first) => {
+      const { server, client } = await startChat(tmux, first);
+      const lines = Array.from({ length: 60 }, (_, i) => `pasted line ${i + 1} of sixty`);
+      await client.paste(lines.join("\n"));
+      // The screen has 40 rows: the input gets at most half of them, its start out of view.
+      await client.waitForText(/^⋮ \d+ more rows above$/m);
+      const input = await client.waitUntil((s) => s.endsWith(`      ${lines[59]}`), "the end of the block");
+      expect(input).not.toContain(lines[0]);
+      expect(input).toMatch(/● connected to/);
+
+      await say(server, "a message while the block is in the input");
+      await client.waitForText(/^server › a message while the block is in the input$/m);
+      expect(await client.capture()).toMatch(/● connected to/);
+      await client.waitUntil((s) => s.endsWith(`      ${lines[59]}`), "the end of the block, still");
+
+      await client.press("Enter");
+      await client.waitForText(new RegExp(`^      ${literal(lines[59] as string)} +${RTT}$`, "m"));
+      await server.waitForText(new RegExp(`^ {9}${literal(lines[59] as string)}$`, "m"));
+      // One message, whole: its 60 lines under one name, in order.
+      const received = (await server.capture({ history: true })).split("\n");
+      const start = received.indexOf(`client › ${lines[0]}`);
+      expect(start).toBeGreaterThan(0);
+      expect(received.slice(start, start + 60)).toEqual([
+        `client › ${lines[0]}`,
+        ...lines.slice(1).map((line) => `         ${line}`),
+      ]);
+      expect(received.filter((line) => line.startsWith("client › ")).length).toBe(1);
+    });
+  }, 120_000);
+});

@@ -12,8 +12,10 @@ import {
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
 import {
   caretStaysInTheText,
+  clippedInputFits,
   layoutAgreesWithStringWidth,
   narrowTextFillsRowsExactly,
+  rowsAreTheLayoutsRows,
   truncationFitsTheWidth,
   zeroWidthAndBreaksCompose,
 } from "./text-layout-properties.ts";
@@ -77,6 +79,16 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     name: "layout-truncate",
     summary: "text cut to a width takes at most that width and keeps its start",
     build: truncationFitsTheWidth as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-rows",
+    summary: "the rows a text is cut into for drawing are the rows layoutText counts, in order",
+    build: rowsAreTheLayoutsRows as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-clip",
+    summary: "an input clipped to a number of rows takes no more when drawn, the cursor before the same text",
+    build: clippedInputFits as () => fc.IProperty<unknown>,
   },
 ];
 

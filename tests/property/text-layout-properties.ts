@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { caretAt, layoutText, truncateToWidth } from "../../src/ui/text-layout.ts";
+import { clipInput } from "../../src/ui/input-window.ts";
+import { caretAt, layoutText, truncateToWidth, wrapRows } from "../../src/ui/text-layout.ts";
 
 const NARROW = ["a", "Z", " ", "7", "é", "ｱ", "ß"];
 const WIDE = ["日", "本", "語", "한", "Ａ", "😀", "👍🏽", "🇯🇵", "👨‍👩‍👧", "❤️"];
@@ -20,6 +21,12 @@ const pieceArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...ZERO) },
 );
 const textArb = fc.array(pieceArb, { maxLength: 120 }).map((pieces) => pieces.join(""));
+/** Text with line breaks, as a pasted block is drawn. */
+const blockArb = fc
+  .array(fc.oneof({ weight: 8, arbitrary: pieceArb }, { weight: 1, arbitrary: fc.constant("\n") }), {
+    maxLength: 400,
+  })
+  .map((pieces) => pieces.join(""));
 const narrowTextArb = fc.array(fc.constantFrom(...NARROW), { maxLength: 300 }).map((p) => p.join(""));
 const columnsArb = fc.integer({ min: 2, max: 160 });
 
@@ -118,4 +125,71 @@ export function truncationFitsTheWidth(): fc.IProperty<[string, number]> {
     if (Bun.stringWidth(text) <= width) assert.equal(cut, text);
     else if (width > 0) assert.ok(cut.endsWith("…") && text.startsWith(cut.slice(0, -1)));
   });
+}
+
+/** The rows of a text, as cut for drawing a window of them, are the rows layoutText counts, in order. */
+export function rowsAreTheLayoutsRows(): fc.IProperty<[string, number]> {
+  return fc.property(blockArb, columnsArb, (text, columns) => {
+    const rows = wrapRows(text, columns);
+    assert.equal(rows.length, layoutText(text, columns).rows);
+    let at = 0;
+    for (const row of rows) {
+      // Rows follow each other, with at most a line break between two.
+      const gap = text.slice(at, row.start);
+      assert.ok(gap === "" || gap === "\n", `only a line break between rows, not ${JSON.stringify(gap)}`);
+      const shown = text.slice(row.start, row.end);
+      assert.ok(!shown.includes("\n"));
+      const width = Bun.stringWidth(shown);
+      assert.ok(width <= columns || graphemeCount(shown) === 1, `row "${shown}" within ${columns} columns`);
+      assert.equal(layoutText(shown, columns).rows, 1);
+      at = row.end;
+    }
+    assert.equal(at, text.length);
+  });
+}
+
+const graphemeCount = (text: string) => Array.from(graphemes.segment(text)).length;
+
+/**
+ * An input clipped to a number of rows takes no more than that when drawn, the cursor where it was in the
+ * text, and input that fits is left alone.
+ */
+export function clippedInputFits(): fc.IProperty<[string, number, number, number]> {
+  return fc.property(
+    blockArb,
+    fc.nat(),
+    fc.integer({ min: 30, max: 120 }),
+    fc.integer({ min: 4, max: 30 }),
+    (text, at, columns, maxRows) => {
+      const pieces = Array.from(graphemes.segment(text), (g) => g.segment);
+      const cut = pieces.length === 0 ? 0 : at % (pieces.length + 1);
+      const view = { before: pieces.slice(0, cut).join(""), after: pieces.slice(cut).join("") };
+      const clipped = clipInput(view, columns, maxRows, (note) => note);
+      const end = layoutText(clipped.before + clipped.after, columns);
+      const drawn = end.rows + (end.column >= columns ? 1 : 0);
+      const whole = layoutText(text, columns);
+      if (whole.rows + (whole.column >= columns ? 1 : 0) <= maxRows) {
+        assert.equal(clipped, view);
+        return;
+      }
+      assert.ok(drawn <= maxRows, `${drawn} rows drawn, at most ${maxRows}`);
+      // The window is consecutive rows of the input, cut at the same place: without the notes and the
+      // line breaks, what is before the cursor ends the input's text before it, and what is after
+      // starts the text after it.
+      const content = (part: string) =>
+        part
+          .split("\n")
+          .filter((line) => !line.startsWith("⋮"))
+          .join("");
+      const flat = (part: string) => part.replaceAll("\n", "");
+      assert.ok(
+        flat(view.before).endsWith(content(clipped.before)),
+        "before the cursor: the end of the same",
+      );
+      assert.ok(
+        flat(view.after).startsWith(content(clipped.after)),
+        "after the cursor: the start of the same",
+      );
+    },
+  );
 }

@@ -23,3 +23,11 @@ test("property: the caret stands within the text's rows and the width, at or aft
 test("property: text cut to a width takes at most that width and keeps its start", () => {
   assertProperty("layout-truncate", { numRuns: 1000, seed: SEED });
 });
+
+test("property: the rows a text is cut into for drawing are the rows layoutText counts", () => {
+  assertProperty("layout-rows", { numRuns: 1000, seed: SEED });
+});
+
+test("property: an input clipped to a number of rows takes no more when drawn, cursor in place", () => {
+  assertProperty("layout-clip", { numRuns: 1000, seed: SEED });
+});
