@@ -73,6 +73,8 @@ export class TerminalScreen {
   private area: LiveArea | null = null;
   private status: string | null = null;
   private drawQueued = false;
+  /** Leaves when input ends (set in the constructor, where the handlers are). */
+  private readonly onInputEnd: () => void = () => {};
 
   constructor(prompt: string, handlers: ScreenHandlers, options: ScreenOptions = {}) {
     this.tty = process.stdout.isTTY === true && process.stdin.isTTY === true;
@@ -94,22 +96,26 @@ export class TerminalScreen {
       });
       return;
     }
+    // Ctrl-D on an empty line, or the terminal went away (readline reading stdin itself ended the same
+    // way): the summary that follows must start on a clean line, not after "you › ".
+    this.onInputEnd = () => {
+      if (this.closed) return;
+      this.close();
+      handlers.quit();
+    };
     this.editor = new LineEditor({
       line: (text) => {
         this.commitLine(text);
         handlers.line(text);
       },
       interrupt: () => handlers.quit(),
-      end: () => {
-        // Ctrl-D on an empty line: the summary that follows must start on a clean line, not after "you › ".
-        this.close();
-        handlers.quit();
-      },
+      end: this.onInputEnd,
       suspend: () => this.suspend(),
     });
     readline.emitKeypressEvents(process.stdin);
     process.stdin.setRawMode?.(true);
     process.stdin.on("keypress", this.onKeypress);
+    process.stdin.once("end", this.onInputEnd);
     process.stdin.resume();
     this.out.on("resize", this.onResize);
     this.out.write(ENABLE_BRACKETED_PASTE);
@@ -194,6 +200,7 @@ export class TerminalScreen {
     this.out.write(this.erase());
     this.restoreTerminal();
     process.stdin.off("keypress", this.onKeypress);
+    process.stdin.off("end", this.onInputEnd);
     process.stdin.pause();
     this.out.off("resize", this.onResize);
     process.off("exit", this.restoreTerminal);
