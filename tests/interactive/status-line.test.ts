@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { shellQuote, tmuxAvailable, withTmux } from "../helpers/tmux.ts";
+import { type Pane, shellQuote, tmuxAvailable, withTmux } from "../helpers/tmux.ts";
 import { literal, PROMPT, RTT } from "./chat-panes.ts";
 
 /**
@@ -15,8 +15,15 @@ const MESSAGES = 10;
 const message = (n: number) =>
   `peer message ${n} of ${MESSAGES}, long enough to wrap in a terminal sixty columns wide`;
 
+/** The cursor is just after the text of the last row that has any. */
+async function expectCursorAtEnd(pane: Pane): Promise<void> {
+  const rows = await pane.rows();
+  const last = rows.findLastIndex((row) => row !== "");
+  expect(await pane.cursor()).toEqual({ x: Bun.stringWidth(rows[last] ?? ""), y: last });
+}
+
 describe.skipIf(!tmuxAvailable())("the status line", () => {
-  test("set and cleared while messages arrive and the user types: nothing lost, input intact", async () => {
+  test("set and cleared while messages arrive and the user types: nothing lost, input intact, ✓ in place", async () => {
     await withTmux(async (_tmux, pane) => {
       await pane.resize(60);
       await pane.run(`clear; ${shellQuote(process.execPath)} ${shellQuote(DRIVER)} ${MESSAGES}`);
@@ -51,24 +58,23 @@ describe.skipIf(!tmuxAvailable())("the status line", () => {
         `${PROMPT} ${typed}`,
       ]);
       expect(screen.match(/status:/g)?.length).toBe(1);
-      const cursor = await pane.cursor();
-      const rows = await pane.rows();
-      const last = rows.findLastIndex((row) => row !== "");
-      expect(cursor).toEqual({ x: Bun.stringWidth(rows[last] ?? ""), y: last });
+      await expectCursorAtEnd(pane);
 
-      // Sent, the line joins the conversation above the status line, and gets its ✓ in place; the driver
-      // then clears the status: the new prompt follows the sent line directly.
+      // Sent, the line joins the conversation above the status line; typing goes on (a line that wraps)
+      // before its ACK comes. Then its ✓ lands on its row, and the driver clears the status: the sent
+      // line, then the input, intact.
       await pane.press("Enter");
-      const sent = new RegExp(
-        `^client › ${literal(message(MESSAGES))}\n${PROMPT} ${literal(typed)} +${RTT}\n${PROMPT}$`,
+      const next = "a second line, typed before the first one is acknowledged, wrapping in sixty columns";
+      await pane.type(next);
+      const sent = `${PROMPT} ${literal(typed)} +${RTT}`;
+      const after = new RegExp(
+        `^client › ${literal(message(MESSAGES))}\n${sent}\n${PROMPT} ${literal(next)}$`,
       );
-      await pane.waitUntil(
-        (s) => sent.test(s.split("\n").slice(-3).join("\n")),
-        "the sent line, then the prompt",
-      );
+      await pane.waitUntil((s) => after.test(s.split("\n").slice(-3).join("\n")), "the ✓, then the input");
       expect(await pane.capture()).not.toContain("status:");
+      await expectCursorAtEnd(pane);
 
-      await pane.press("C-d");
+      await pane.press("C-c");
       await pane.waitForShellPrompt();
     });
   }, 120_000);

@@ -5,8 +5,9 @@
  *
  * It delivers MESSAGES messages, one every MESSAGE_EVERY_MS, and sets or clears the status every
  * STATUS_EVERY_MS meanwhile (far more often than the screen shows it). After the last message it sets the
- * status to "status: all N delivered". A line the user sends is acknowledged like a peer would; the first
- * ACK also clears the status. Ctrl-C or Ctrl-D ends it.
+ * status to "status: all N delivered". A line the user sends is acknowledged like a peer would, but only
+ * after ACK_AFTER_MS, so that the user can be typing again when the ✓ comes; the first ACK also clears the
+ * status. Ctrl-C or Ctrl-D ends it.
  *
  * Usage: bun status-driver.ts [messages]
  */
@@ -16,6 +17,7 @@ import { InteractiveView } from "../../../src/ui/interactive.ts";
 const MESSAGES = Number(process.argv[2] ?? 10);
 const MESSAGE_EVERY_MS = 150;
 const STATUS_EVERY_MS = 20;
+const ACK_AFTER_MS = 1000;
 
 const encoder = new TextEncoder();
 let nextId = 1;
@@ -40,7 +42,7 @@ const link: ChatLink = {
     setTimeout(() => {
       view.delivered(link, [{ type: "ack", id, bytes: payload.length, rttMs: 0.5 }]);
       if (++acked === 1) view.clearStatus();
-    }, 20);
+    }, ACK_AFTER_MS);
     return { ok: true, id };
   },
   close() {},
