@@ -9,7 +9,9 @@ import type { Key } from "./paste.ts";
  * right when other text is printed above the input: it redraws from its own count of the rows the input
  * took (its private `prevRows`), which printing makes stale, and no public call updates that count.
  *
- * Editing keys, history (Up/Down), Ctrl-C, and Ctrl-D on an empty line behave as readline makes them.
+ * Editing keys, history (Up/Down), Ctrl-C, and Ctrl-D on an empty line behave as readline makes them:
+ * `write(data, key)` given what a `keypress` event carries does what readline does with a keypress from
+ * its own input (in Node and in Bun both go to the same key handler); tests/ui/line-editor.test.ts pins it.
  */
 
 /**
