@@ -51,7 +51,7 @@ export class InteractiveView implements ChatView {
    * Shows `text` on the status line, just above the input, until changed or cleared: for a state that
    * lasts, such as "reconnecting (attempt 3)…" or a transfer's progress. Call it on every change; the line
    * is redrawn at most a few times a second and always ends up showing the latest text. Plain text: it is
-   * cut to the terminal's width and control characters are not passed to the terminal.
+   * cut to the terminal's width, and control characters in it are shown escaped, as in messages.
    */
   setStatus(text: string): void {
     this.screen.setStatus(text);

@@ -3,6 +3,7 @@ import { clipInput } from "./input-window.ts";
 import { LineEditor } from "./line-editor.ts";
 import { blockLines, inputDisplay } from "./message-block.ts";
 import { DISABLE_BRACKETED_PASTE, ENABLE_BRACKETED_PASTE, type Key, PasteGate } from "./paste.ts";
+import { sanitizeToString } from "./sanitize.ts";
 import { StatusThrottle } from "./status-throttle.ts";
 import { caretAt, layoutText, textWidth, truncateToWidth } from "./text-layout.ts";
 
@@ -28,8 +29,7 @@ export interface ScreenOptions {
 /** The status line changes at most this often (see status-throttle.ts). */
 const STATUS_INTERVAL_MS = 250;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: any control character in a status is escaped.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+const encoder = new TextEncoder();
 
 /** What is on the screen below the conversation: the status line and the input, as last drawn. */
 interface LiveArea {
@@ -139,8 +139,8 @@ export class TerminalScreen {
    * Sets the status line: one line just above the input, for a state that lasts ("reconnecting (attempt
    * 3)…", a transfer's progress). Call it as often as the state changes: the line is redrawn in place at
    * most a few times a second, always ending with the latest text. It is cut to the terminal's width, and
-   * its control characters are shown as `�` (a file name may come from the peer). Nothing is shown when
-   * stdout is not a terminal.
+   * control characters in it are shown escaped (`\e[2J`), as in a peer's messages: a file name may come
+   * from the peer. Nothing is shown when stdout is not a terminal.
    */
   setStatus(text: string): void {
     this.throttle.set(text);
@@ -279,7 +279,8 @@ export class TerminalScreen {
   }
 
   private showStatus(status: string | null): void {
-    this.status = status === null ? null : status.replace(CONTROL, "\ufffd");
+    // Escaped as a peer's message is: part of a status (a file name) may come from the peer.
+    this.status = status === null ? null : sanitizeToString(encoder.encode(status));
     if (!this.closed && this.tty) this.redraw();
   }
 

@@ -41,7 +41,8 @@ describe.skipIf(!tmuxAvailable())("the status line", () => {
         await Bun.sleep(100);
       }
       const typed = pieces.join("");
-      const finalStatus = `status: all ${MESSAGES} delivered`;
+      // The erase-screen sequence in it is shown, not executed (had it run, the messages would be gone).
+      const finalStatus = String.raw`status: all ${MESSAGES} delivered, the last from "\e[2J\e[Hpeer"`;
       const screen = await pane.waitUntil(
         (s) => s.endsWith(`${finalStatus}\n${PROMPT} ${typed}`),
         "the final status above the input",

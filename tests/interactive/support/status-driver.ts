@@ -5,7 +5,7 @@
  *
  * It delivers MESSAGES messages, one every MESSAGE_EVERY_MS, and sets or clears the status every
  * STATUS_EVERY_MS meanwhile (far more often than the screen shows it). After the last message it sets the
- * status to "status: all N delivered". A line the user sends is acknowledged like a peer would, but only
+ * status to "status: all N delivered, …", with an erase-screen sequence in it. A line the user sends is acknowledged like a peer would, but only
  * after ACK_AFTER_MS, so that the user can be typing again when the ✓ comes; the first ACK also clears the
  * status. Ctrl-C or Ctrl-D ends it.
  *
@@ -71,6 +71,7 @@ const messageTimer = setInterval(() => {
   if (delivered === MESSAGES) {
     clearInterval(messageTimer);
     clearInterval(statusTimer);
-    view.setStatus(`status: all ${MESSAGES} delivered`);
+    // With a name as a peer could send it (a file's, say): its escape sequence must not reach the terminal.
+    view.setStatus(`status: all ${MESSAGES} delivered, the last from "\x1b[2J\x1b[Hpeer"`);
   }
 }, MESSAGE_EVERY_MS);
