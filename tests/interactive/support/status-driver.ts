@@ -32,7 +32,9 @@ const view = new InteractiveView({
   },
 });
 
-const link: ChatLink = {
+// `encrypted` and `suspended` are fields protocol version 2 adds to ChatLink: given apart, so that the
+// driver builds with and without them.
+const base: Omit<ChatLink, "encrypted" | "suspended"> = {
   peer: "stand-in peer",
   peerMaxMessage: 1 << 20,
   bufferedBytes: 0,
@@ -51,6 +53,7 @@ const link: ChatLink = {
   pauseReading() {},
   resumeReading() {},
 };
+const link: ChatLink = Object.assign(base, { encrypted: false, suspended: false });
 
 view.connected(link);
 view.start();
