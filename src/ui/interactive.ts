@@ -13,11 +13,14 @@ import type { Role } from "../core/session.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
 import { COMMAND_HELP, parseInput } from "./commands.ts";
 import { describeEnd, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
+import { blockLines, splitLines } from "./message-block.ts";
 import { sanitize } from "./sanitize.ts";
 import { type LineMark, TerminalScreen } from "./terminal-screen.ts";
 
 /** Incoming messages longer than this are shown cut, with their full size. */
 const DISPLAY_LIMIT = 4096;
+/** Incoming messages with more lines than this are shown cut too: a flood of empty lines is cheap to send. */
+const DISPLAY_LINES = 100;
 /** Sent lines remembered for an in-place ✓; older ones get their ✓ on a line of their own. */
 const MARKS_KEPT = 256;
 
@@ -45,10 +48,28 @@ export class InteractiveView implements ChatView {
   constructor(private readonly options: InteractiveOptions) {
     this.c = createColors(options.color);
     this.peerName = options.role === "server" ? "client" : "server";
-    this.screen = new TerminalScreen(this.c.bold(this.c.cyan("you › ")), {
-      line: (text) => this.onLine(text),
-      quit: () => options.quit(),
-    });
+    this.screen = new TerminalScreen(
+      this.c.bold(this.c.cyan("you › ")),
+      { line: (text) => this.onLine(text), quit: () => options.quit() },
+      { statusStyle: (text) => this.c.dim(text) },
+    );
+  }
+
+  // ---- status line ----
+
+  /**
+   * Shows `text` on the status line, just above the input, until changed or cleared: for a state that
+   * lasts, such as "reconnecting (attempt 3)…" or a transfer's progress. Call it on every change; the line
+   * is redrawn at most a few times a second and always ends up showing the latest text. Plain text: it is
+   * cut to the terminal's width, and control characters in it are shown escaped, as in messages.
+   */
+  setStatus(text: string): void {
+    this.screen.setStatus(text);
+  }
+
+  /** Removes the status line. */
+  clearStatus(): void {
+    this.screen.clearStatus();
   }
 
   // ---- ChatView ----
@@ -206,14 +227,19 @@ export class InteractiveView implements ChatView {
 
   // ---- output ----
 
+  /** A message as a block under the sender's name, one screen line per line of it, each line escaped. */
   private showMessage(payload: Bytes): void {
-    const cut = payload.length > DISPLAY_LIMIT;
-    let text = "";
-    for (const segment of sanitize(prefix(payload, DISPLAY_LIMIT))) {
-      text += segment.escape ? this.c.inverse(segment.text) : segment.text;
+    const all = splitLines(prefix(payload, DISPLAY_LIMIT));
+    const shown = all.slice(0, DISPLAY_LINES).map((line) => {
+      let text = "";
+      for (const segment of sanitize(line))
+        text += segment.escape ? this.c.inverse(segment.text) : segment.text;
+      return text;
+    });
+    if (payload.length > DISPLAY_LIMIT || all.length > shown.length) {
+      shown[shown.length - 1] += this.c.dim(` … (${formatBytes(payload.length)} in all, cut for display)`);
     }
-    if (cut) text += this.c.dim(` … (${formatBytes(payload.length)} in all, cut for display)`);
-    this.screen.print(`${this.c.bold(this.c.magenta(`${this.peerName} › `))}${text}`);
+    this.screen.print(...blockLines(this.c.bold(this.c.magenta(`${this.peerName} › `)), shown));
   }
 
   private showAck(id: number, rttMs: number | null): void {

@@ -190,6 +190,37 @@ export class Pane {
     await this.tmux.command("send-keys", "-t", this.id, ...keys);
   }
 
+  /**
+   * Pastes `text` as a terminal does: line feeds become carriage returns, and the paste is marked with
+   * bracketed-paste sequences if the program asked for them (ESC[?2004h).
+   */
+  async paste(text: string): Promise<void> {
+    const buffer = `paste-${Math.random().toString(36).slice(2, 8)}`;
+    await this.tmux.command("set-buffer", "-b", buffer, "--", text);
+    await this.tmux.command("paste-buffer", "-p", "-d", "-b", buffer, "-t", this.id);
+  }
+
+  /** Resizes the pane's window, as a user dragging the terminal's edge; the program gets SIGWINCH. */
+  async resize(columns: number, rows = HEIGHT): Promise<void> {
+    await this.tmux.command("resize-window", "-t", this.id, "-x", String(columns), "-y", String(rows));
+  }
+
+  /** Where the cursor is: column and row on the visible screen, from 0. */
+  async cursor(): Promise<{ x: number; y: number }> {
+    const [x, y] = (
+      await this.tmux.command("display-message", "-p", "-t", this.id, "#{cursor_x} #{cursor_y}")
+    )
+      .split(" ")
+      .map(Number);
+    return { x: x ?? -1, y: y ?? -1 };
+  }
+
+  /** The visible screen's rows as the terminal shows them (not joined), trailing blanks removed. */
+  async rows(): Promise<string[]> {
+    const screen = await this.tmux.command("capture-pane", "-p", "-t", this.id);
+    return screen.split("\n").map((line) => line.trimEnd());
+  }
+
   /** Types a command line and presses Enter. */
   async run(commandLine: string): Promise<void> {
     await this.type(commandLine);
@@ -198,10 +229,11 @@ export class Pane {
 
   /**
    * The visible screen as text, lines wrapped by the terminal joined back into one, trailing blanks
-   * removed. With `escapes`, the colours and attributes are included as escape sequences.
+   * removed. With `escapes`, the colours and attributes are included as escape sequences; with `history`,
+   * the lines scrolled off the top come first.
    */
-  async capture(options: { escapes?: boolean } = {}): Promise<string> {
-    const flags = options.escapes ? ["-e"] : [];
+  async capture(options: { escapes?: boolean; history?: boolean } = {}): Promise<string> {
+    const flags = [...(options.escapes ? ["-e"] : []), ...(options.history ? ["-S", "-"] : [])];
     const screen = await this.tmux.command("capture-pane", "-p", "-J", ...flags, "-t", this.id);
     return screen
       .split("\n")

@@ -1,6 +1,7 @@
 /**
- * The property suite of issues 3 and 8, shared by `bun test` (tests/property/*.test.ts: fixed seed, few
- * runs) and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
+ * The property suites (issue 3: decoder and session; issue 8: records, handshake, secure sessions; issue 9:
+ * screen layout; issue 10: resume), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
+ * and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
 import {
@@ -13,6 +14,15 @@ import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-propert
 import { resumeKeepsMessagesExactlyOnce } from "./resume-model.ts";
 import { secureSessionsDeliverExactlyOnce } from "./secure-session-properties.ts";
 import { sessionPairKeepsInvariants, sessionSurvivesHostileBytes } from "./session-properties.ts";
+import {
+  caretStaysInTheText,
+  clippedInputFits,
+  layoutAgreesWithStringWidth,
+  narrowTextFillsRowsExactly,
+  rowsAreTheLayoutsRows,
+  truncationFitsTheWidth,
+  zeroWidthAndBreaksCompose,
+} from "./text-layout-properties.ts";
 
 export interface PropertyDefinition {
   name: string;
@@ -78,6 +88,41 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary:
       "two version-2 sessions over a real handshake's records deliver all exactly once; a damaged record drops",
     build: secureSessionsDeliverExactlyOnce as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-width",
+    summary: "the rows and columns of text with wide and zero-width characters agree with Bun.stringWidth",
+    build: layoutAgreesWithStringWidth as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-narrow",
+    summary: "narrow text fills rows exactly",
+    build: narrowTextFillsRowsExactly as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-compose",
+    summary: "zero-width characters take no room, and a line break adds the rows of both sides",
+    build: zeroWidthAndBreaksCompose as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-caret",
+    summary: "the caret stands within the text's rows and the width, at or after the text before it",
+    build: caretStaysInTheText as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-truncate",
+    summary: "text cut to a width takes at most that width and keeps its start",
+    build: truncationFitsTheWidth as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-rows",
+    summary: "the rows a text is cut into for drawing are the rows layoutText counts, in order",
+    build: rowsAreTheLayoutsRows as () => fc.IProperty<unknown>,
+  },
+  {
+    name: "layout-clip",
+    summary: "an input clipped to a number of rows takes no more when drawn, the cursor before the same text",
+    build: clippedInputFits as () => fc.IProperty<unknown>,
   },
 ];
 
