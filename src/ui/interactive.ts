@@ -44,6 +44,8 @@ export class InteractiveView implements ChatView {
   private readonly peerName: string;
   /** Whether the session now ending was ever open (the handshake done). */
   private opened = false;
+  /** The client during an outage: what the status line says is being done ("reconnecting…"). */
+  private outageDoing: string | null = null;
 
   constructor(private readonly options: InteractiveOptions) {
     this.c = createColors(options.color);
@@ -111,22 +113,36 @@ export class InteractiveView implements ChatView {
     );
   }
 
-  connectionLost(_link: ChatLink, lost: ConnectionLost): void {
-    this.screen.print(
-      this.options.role === "server"
-        ? `${this.c.yellow("●")} the client's connection dropped (${lost.reason}) — keeping the session for ${Math.round(lost.windowMs / 1000)} s`
-        : `${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`,
-    );
+  connectionLost(link: ChatLink, lost: ConnectionLost): void {
+    if (this.options.role === "server") {
+      const window = `${Math.round(lost.windowMs / 1000)} s`;
+      this.screen.print(
+        `${this.c.yellow("●")} the client's connection dropped (${lost.reason}) — keeping the session for ${window}`,
+      );
+      this.setStatus(`waiting for the client to come back (at most ${window})…`);
+    } else {
+      this.screen.print(`${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`);
+      this.outage(link, "reconnecting…");
+    }
   }
 
-  reconnecting(_link: ChatLink, attempt: Reconnecting): void {
-    // Every attempt after the first would be a line of its own; the first is announced with the loss.
-    if (attempt.attempt > 1) this.screen.print(this.c.dim(`  reconnecting (attempt ${attempt.attempt})…`));
+  reconnecting(link: ChatLink, attempt: Reconnecting): void {
+    // One status line, updated in place, rather than a line per attempt.
+    this.outage(link, `reconnecting (attempt ${attempt.attempt})…`);
   }
 
   resumed(_link: ChatLink, resumed: Resumed): void {
+    this.outageDoing = null;
+    this.clearStatus();
     const resent = `${resumed.resent} message${resumed.resent === 1 ? "" : "s"} resent`;
     this.screen.print(`${this.c.green("●")} back after ${(resumed.afterMs / 1000).toFixed(1)} s — ${resent}`);
+  }
+
+  /** The status during an outage: what is being done, and how many of your messages wait for it. */
+  private outage(link: ChatLink, doing: string): void {
+    this.outageDoing = doing;
+    const waiting = link.unackedCount;
+    this.setStatus(waiting > 0 ? `${doing} ${waiting} message${waiting === 1 ? "" : "s"} waiting` : doing);
   }
 
   delivered(_link: ChatLink, events: DeliveryEvent[]): undefined {
@@ -139,6 +155,8 @@ export class InteractiveView implements ChatView {
 
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
+    this.outageDoing = null;
+    this.clearStatus();
     const ok = end.kind === "bye" || end.kind === "peer-bye";
     // A session that never started (busy, a wrong code, a failed handshake) has nothing to sum up.
     const summary = this.opened ? formatStats(end.stats) : [];
@@ -222,6 +240,8 @@ export class InteractiveView implements ChatView {
     }
     this.marks.set(result.id, mark);
     if (this.marks.size > MARKS_KEPT) this.marks.delete(this.marks.keys().next().value as number);
+    // Sent during an outage: it waits, and the status line counts it.
+    if (link.suspended && this.outageDoing !== null) this.outage(link, this.outageDoing);
     this.screen.prompt();
   }
 
