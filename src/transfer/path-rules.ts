@@ -23,7 +23,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 export function componentProblem(component: string): string | null {
   if (component === "") return "an empty name";
   if (component === "." || component === "..") return `the name "${component}"`;
-  if (utf8.encode(component).length > MAX_COMPONENT_BYTES) return `a name longer than ${MAX_COMPONENT_BYTES} bytes`;
+  if (utf8.encode(component).length > MAX_COMPONENT_BYTES)
+    return `a name longer than ${MAX_COMPONENT_BYTES} bytes`;
   if (component.includes("/") || component.includes("\\")) return "a name with a slash";
   if (component.includes(":")) return "a name with a colon";
   if (CONTROL.test(component)) return "a name with a control character";
