@@ -290,7 +290,7 @@ describe("a hostile sender: the transfer ends with a reason, nothing stays under
     ["d/con.txt", "a reserved device name"],
     ["d/x\u001b[2J", "a control character"],
     ["d/x\u0000", "a control character"],
-    ["d/" + "a".repeat(300), "longer than 200 bytes"],
+    [`d/${"a".repeat(300)}`, "longer than 200 bytes"],
     ["e/x", "outside the transfer"],
     ["d/sub/x", "came before its folder"],
   ])("a refused entry path %j", (path, reason) => {
