@@ -92,7 +92,10 @@ interface Receiving {
   part: PartFile | null;
   /** A one-file transfer whose file got its final name: nothing more is written for it. */
   finished: boolean;
-  /** Part files kept at a cut (`keep`), by absolute path: only these may be continued within this run. */
+  /**
+   * Part files this transfer holds without writing them, by absolute path: kept at a cut (`keep`), or found
+   * by `inspect` from an earlier run. Only these very files are continued (offset > 0); a cancel removes them.
+   */
   kept: Map<string, Identity>;
 }
 
@@ -229,6 +232,8 @@ export class Disk {
       const abs = join(dl, action.name + PART_SUFFIX);
       const found = await existingPart(abs);
       if (found) {
+        // This transfer takes it on: only this very file is continued, and a cancel removes it.
+        this.state(action.key).kept.set(abs, found.id);
         const handle = await openExisting(abs, OPEN_FOR_READING, found.id);
         try {
           const size = Number(found.size);
@@ -377,25 +382,31 @@ export class Disk {
     const handle = part.handle;
     part.handle = null;
     this.partsInUse.delete(part.abs);
-    try {
-      await handle.chmod(safeMode(action.mode, "file"));
-    } finally {
-      await handle.close();
-    }
-    const now = await lstat(part.abs, { bigint: true }).catch(() => null);
-    if (!now?.isFile() || identity(now) !== part.id)
-      throw new DiskFailure("the partial file was moved or replaced");
-
     let localName: string | undefined;
-    if (part.root) {
-      for (let n = 0; n <= MAX_CLASHES && localName === undefined; n++) {
-        const candidate = n === 0 ? part.finalName : clashName(part.finalName, n);
-        if (await giveName(part.abs, join(dl, candidate))) localName = candidate;
+    try {
+      try {
+        await handle.chmod(safeMode(action.mode, "file"));
+      } finally {
+        await handle.close();
       }
-      if (localName === undefined) throw new DiskFailure(`too many files named like "${part.finalName}"`);
-      state.finished = true;
-    } else if (!(await giveName(part.abs, join(part.dir, part.finalName)))) {
-      throw new DiskFailure(`"${path.join("/")}" already exists`);
+      const now = await lstat(part.abs, { bigint: true }).catch(() => null);
+      if (!now?.isFile() || identity(now) !== part.id) {
+        throw new DiskFailure("the partial file was moved or replaced");
+      }
+      if (part.root) {
+        for (let n = 0; n <= MAX_CLASHES && localName === undefined; n++) {
+          const candidate = n === 0 ? part.finalName : clashName(part.finalName, n);
+          if (await giveName(part.abs, join(dl, candidate))) localName = candidate;
+        }
+        if (localName === undefined) throw new DiskFailure(`too many files named like "${part.finalName}"`);
+        state.finished = true;
+      } else if (!(await giveName(part.abs, join(part.dir, part.finalName)))) {
+        throw new DiskFailure(`"${path.join("/")}" already exists`);
+      }
+    } catch (error) {
+      // The transfer ends here: the entry is never left under its final name, nor as a part file.
+      await this.removePart(state).catch(() => {});
+      throw error;
     }
     state.part = null;
     return localName === undefined
@@ -403,12 +414,16 @@ export class Disk {
       : { kind: "finalize", key: action.key, seq: action.seq, localName };
   }
 
+  /**
+   * The transfer was cancelled: its part file goes, whether open, kept at a cut, or found by `inspect` from
+   * an earlier run and taken on (each only if it is still the very file this transfer wrote or hashed).
+   */
   private async discard(action: Extract<DiskAction, { kind: "discard" }>): Promise<null> {
     const state = this.receiving.get(action.key);
-    if (state) {
-      await this.removePart(state);
-      this.receiving.delete(action.key);
-    }
+    if (!state) return null;
+    this.receiving.delete(action.key);
+    await this.removePart(state);
+    for (const [abs, id] of state.kept) await removeIfStill(abs, id);
     return null;
   }
 
@@ -419,8 +434,7 @@ export class Disk {
     state.part = null;
     this.partsInUse.delete(part.abs);
     await part.handle?.close();
-    const now = await lstat(part.abs, { bigint: true }).catch(() => null);
-    if (now?.isFile() && identity(now) === part.id) await unlink(part.abs);
+    await removeIfStill(part.abs, part.id);
   }
 
   /** Closes the part file being written, keeping it on disk for a resume (`keep`, `forget`). */
@@ -606,6 +620,12 @@ async function existingPart(abs: string): Promise<{ id: Identity; size: bigint }
 function plainFileOfOurs(info: { isFile(): boolean; nlink: bigint | number; uid: bigint | number }): boolean {
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
   return info.isFile() && Number(info.nlink) === 1 && (uid === undefined || Number(info.uid) === uid);
+}
+
+/** Removes the file at `abs` if it is still the file `id` (never a link, never what replaced it). */
+async function removeIfStill(abs: string, id: Identity): Promise<void> {
+  const now = await lstat(abs, { bigint: true }).catch(() => null);
+  if (now?.isFile() && identity(now) === id) await unlink(abs);
 }
 
 /** Opens an existing file without following a link, and checks it is still the file `id` that lstat saw. */

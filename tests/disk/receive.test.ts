@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import {
+  chown,
   link,
   lstat,
   mkdir,
@@ -339,6 +340,41 @@ describe("a one-file transfer", () => {
     });
   });
 
+  test("a part file of another user's is never reused (they could read what is written into it)", async () => {
+    if (process.getuid?.() !== 0) {
+      console.warn("SKIPPED a part file of another user's: needs root to give a file to another user");
+      return;
+    }
+    await withFolders(async ({ downloads }) => {
+      const planted = join(downloads, `a${PART_SUFFIX}`);
+      await writeFile(planted, "theirs");
+      await chown(planted, 65534, 65534);
+      const h = new DiskHarness({ downloadDir: downloads });
+      expect(
+        (await h.ok("inspect", { kind: "inspect", key: "i", name: "a", oneFile: true })).partial,
+      ).toBeNull();
+      await h.fails({ kind: "open", key: "r1", path: ["a"], offset: 0, root: true });
+      await h.fails({ kind: "open", key: "r2", path: ["a"], offset: 2, root: true });
+      expect(await readFile(planted, "utf8")).toBe("theirs");
+    });
+  });
+
+  test("a part file replaced while it was written is not given the final name", async () => {
+    await withFolders(async ({ downloads }) => {
+      const part = join(downloads, `a${PART_SUFFIX}`);
+      const h = new DiskHarness({ downloadDir: downloads });
+      await h.ok("open", { kind: "open", key: "r1", path: ["a"], offset: 0, root: true });
+      await h.ok("write", { kind: "write", key: "r1", bytes: text("checked data") });
+      await rename(part, join(downloads, "aside"));
+      await writeFile(part, "unchecked data");
+      expect(
+        (await h.fails({ kind: "finalize", key: "r1", path: ["a"], mode: 0o644, root: true })).reason,
+      ).toContain("moved or replaced");
+      expect(await exists(join(downloads, "a"))).toBe(false);
+      expect(await readFile(part, "utf8")).toBe("unchecked data");
+    });
+  });
+
   test("two transfers never write the same part file at once", async () => {
     await withFolders(async ({ downloads }) => {
       const h = new DiskHarness({ downloadDir: downloads });
@@ -406,6 +442,52 @@ describe("discard, keep and resume", () => {
       await writeFile(join(downloads, `a${PART_SUFFIX}`), "someone else's");
       await h.run({ kind: "discard", key: "r1" });
       expect(await readFile(join(downloads, `a${PART_SUFFIX}`), "utf8")).toBe("someone else's");
+    });
+  });
+
+  test("a cancel after a cut removes the kept part file; so after taking on an earlier run's partial", async () => {
+    await withFolders(async ({ downloads }) => {
+      const h = new DiskHarness({ downloadDir: downloads });
+      await h.ok("mkdir", { kind: "mkdir", key: "r1", path: ["t"], mode: 0o755, root: true });
+      await h.ok("open", { kind: "open", key: "r1", path: ["t", "f"], offset: 0, root: false });
+      await h.ok("write", { kind: "write", key: "r1", bytes: text("partial") });
+      await h.run({ kind: "keep", key: "r1" });
+      expect(await names(join(downloads, "t"))).toEqual([`f${PART_SUFFIX}`]);
+      await h.run({ kind: "discard", key: "r1" });
+      expect(await names(join(downloads, "t"))).toEqual([]);
+
+      await writeFile(join(downloads, `a${PART_SUFFIX}`), "from an earlier run");
+      await h.ok("inspect", { kind: "inspect", key: "r2", name: "a", oneFile: true });
+      await h.run({ kind: "discard", key: "r2" });
+      expect(await names(downloads)).toEqual(["t"]);
+    });
+  });
+
+  test("a failed finalize leaves neither the final name nor the part file", async () => {
+    await withFolders(async ({ downloads }) => {
+      const h = new DiskHarness({ downloadDir: downloads });
+      await h.ok("mkdir", { kind: "mkdir", key: "r1", path: ["t"], mode: 0o755, root: true });
+      await h.ok("mkdir", { kind: "mkdir", key: "r1", path: ["t", "f"], mode: 0o755, root: false });
+      await h.ok("open", { kind: "open", key: "r1", path: ["t", "f"], offset: 0, root: false });
+      await h.ok("write", { kind: "write", key: "r1", bytes: text("verified") });
+      await h.fails({ kind: "finalize", key: "r1", path: ["t", "f"], mode: 0o644, root: false });
+      expect(await names(join(downloads, "t"))).toEqual(["f"]);
+      expect(await names(join(downloads, "t/f"))).toEqual([]);
+    });
+  });
+
+  test("inspect's partial is the one continued: replaced in between, it is refused", async () => {
+    await withFolders(async ({ downloads }) => {
+      const part = join(downloads, `a${PART_SUFFIX}`);
+      await writeFile(part, "hashed bytes");
+      const h = new DiskHarness({ downloadDir: downloads });
+      expect(
+        (await h.ok("inspect", { kind: "inspect", key: "r1", name: "a", oneFile: true })).partial?.size,
+      ).toBe(12);
+      await rename(part, join(downloads, "aside"));
+      await writeFile(part, "other bytes!");
+      await h.fails({ kind: "open", key: "r1", path: ["a"], offset: 12, root: true });
+      expect(await readFile(part, "utf8")).toBe("other bytes!");
     });
   });
 

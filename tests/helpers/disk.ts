@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { Disk, type DiskOptions } from "../../src/disk/disk.ts";
 import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
 
-/** A fresh temp folder holding `downloads/` and a sibling `outside/`; removed after `body`. */
+/** Harnesses made since the last withFolders began: their Disks are closed when it ends. */
+const harnesses = new Set<DiskHarness>();
+
+/**
+ * A fresh temp folder holding `downloads/` and a sibling `outside/`; removed after `body`, once the Disks
+ * made meanwhile are closed (Bun throws when a FileHandle is collected unclosed).
+ */
 export async function withFolders(
   body: (folders: { base: string; downloads: string; outside: string }) => Promise<void>,
 ): Promise<void> {
@@ -16,6 +22,8 @@ export async function withFolders(
   try {
     await body({ base, downloads, outside });
   } finally {
+    for (const harness of harnesses) await harness.disk.close();
+    harnesses.clear();
     await rm(base, { recursive: true, force: true });
   }
 }
@@ -34,6 +42,7 @@ export class DiskHarness {
 
   constructor(options: Omit<DiskOptions, "onResult">) {
     this.disk = new Disk({ ...options, onResult: (result) => this.results.push(result) });
+    harnesses.add(this);
   }
 
   /** Submits the action, waits for the Disk to be idle, and returns every result it gave (progress too). */
