@@ -124,11 +124,16 @@ export class Disk {
     this.downloadDir = options.downloadDir === undefined ? null : resolveDownloadDir(options.downloadDir);
   }
 
-  /** Makes `listing` (from listSource) the files that `read`, `hash-prefix` and `close-source` of `key` use. */
+  /**
+   * Makes `listing` (from listSource) the files that the `read`, `hash-prefix` and `close-source` actions of
+   * `key` use. Call it before submitting them (it takes its turn among the transfer's actions); a second
+   * call for the same key replaces the listing and closes what the first had open.
+   */
   registerSource(key: string, listing: SourceListing): void {
-    const previous = this.sending.get(key);
-    if (previous?.open) void previous.open.handle.close().catch(() => {});
-    this.sending.set(key, { listing, open: null });
+    void this.enqueue(key, async () => {
+      await this.closeSending(key);
+      this.sending.set(key, { listing, open: null });
+    });
   }
 
   /** Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult. */
@@ -342,13 +347,14 @@ export class Disk {
     } else {
       handle = await createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
     }
+    let id: Identity;
     try {
       await handle.truncate(action.offset);
+      id = identity(await handle.stat({ bigint: true }));
     } catch (error) {
       await handle.close();
       throw error;
     }
-    const id = identity(await handle.stat({ bigint: true }));
     state.kept.delete(abs);
     state.name = path[0] as string;
     state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset };
