@@ -1,6 +1,6 @@
 /**
  * The property suites (issue 3: decoder and session; issue 8: records, handshake, secure sessions; issue 9:
- * screen layout; issue 10: resume), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
+ * screen layout; issue 10: resume; issue 11: the disk adapter, asynchronous), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
  * and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
