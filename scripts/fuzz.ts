@@ -102,10 +102,10 @@ function parseArgs(argv: readonly string[]): FuzzOptions {
 
 const formatCount = (n: number): string => Math.round(n).toLocaleString("en-US");
 
-function replay(options: FuzzOptions): boolean {
+async function replay(options: FuzzOptions): Promise<boolean> {
   const definition = options.properties[0] as PropertyDefinition;
   const runIndex = Number(options.path?.split(":")[0] ?? 0);
-  const details = checkProperty(definition, {
+  const details = await checkProperty(definition, {
     numRuns: runIndex + 1,
     seed: options.seed,
     ...(options.path !== undefined ? { path: options.path } : {}),
@@ -119,14 +119,14 @@ function replay(options: FuzzOptions): boolean {
 }
 
 /** Runs one property in batches; returns whether it held. */
-function fuzz(definition: PropertyDefinition, options: FuzzOptions): boolean {
+async function fuzz(definition: PropertyDefinition, options: FuzzOptions): Promise<boolean> {
   const started = performance.now();
   let lastReport = started;
   let done = 0;
   for (let batch = 0; done < options.cases; batch++) {
     const numRuns = Math.min(BATCH, options.cases - done);
     const seed = (options.seed + batch) | 0;
-    const details = checkProperty(definition, { numRuns, seed });
+    const details = await checkProperty(definition, { numRuns, seed });
     if (details.failed) {
       done += details.numRuns;
       console.log(describeFailure(definition.name, details));
@@ -154,17 +154,17 @@ function report(name: string, cases: number, ms: number, verdict: string): void 
   );
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  if (options.path !== undefined) process.exit(replay(options) ? 0 : 1);
+  if (options.path !== undefined) process.exit((await replay(options)) ? 0 : 1);
   console.log(
     `fuzz: ${formatCount(options.cases)} cases per property, seed ${options.seed} (batch k: seed + k), ` +
       `fast-check ${fc.__version}, bun ${typeof Bun === "undefined" ? "-" : Bun.version}`,
   );
   let ok = true;
-  for (const definition of options.properties) ok = fuzz(definition, options) && ok;
+  for (const definition of options.properties) ok = (await fuzz(definition, options)) && ok;
   console.log(ok ? "fuzz: no failure" : "fuzz: FAILED (replay with the command printed above)");
   process.exit(ok ? 0 : 1);
 }
 
-main();
+await main();

@@ -2,6 +2,7 @@
 import { writeSync } from "node:fs";
 import { exitAfterFlush } from "./app/exit.ts";
 import { type Config, parseCommandLine } from "./cli/args.ts";
+import { checkDownloadDir } from "./cli/download-dir.ts";
 import { HELP } from "./cli/help.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { versionLine } from "./cli/version.ts";
@@ -43,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
       ({ typedCode, ...config } = answered);
     }
     code = config.encryption ? (typedCode ?? (await readCode(config))) : null;
+    // Files go over version 2 only: a --download-dir that cannot be used is a usage error now, not at the
+    // first file. From here on, downloadDir is the resolved folder.
+    if (config.encryption) config.downloadDir = checkDownloadDir(config.downloadDir);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`121chat: ${error.message}\nTry '121chat --help' for more information.\n`);

@@ -33,6 +33,15 @@ export interface Config {
   code?: { from: "env"; text: string } | { from: "file"; path: string };
   /** Server: how long a dropped session is held for its client (--resume-window; 0: no resume). */
   resumeWindowMs?: number;
+  /**
+   * Where received files go (--download-dir) as typed; undefined: the current folder. Not checked here (this
+   * parser does no I/O): main.ts checks it with checkDownloadDir and puts the resolved folder here.
+   */
+  downloadDir?: string;
+  /** --accept-files: accept every file offer without asking. */
+  acceptFiles: boolean;
+  /** --send PATH: send PATH once the session is open, wait until the peer has it, and exit. */
+  send?: string;
 }
 
 export type Invocation = { action: "run"; config: Config } | { action: "help" } | { action: "version" };
@@ -48,6 +57,9 @@ const OPTIONS = {
   "no-encryption": { type: "boolean" },
   "code-file": { type: "string" },
   "resume-window": { type: "string" },
+  "download-dir": { type: "string" },
+  "accept-files": { type: "boolean" },
+  send: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -115,7 +127,33 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       color: values["no-color"] !== true && nonEmpty(env.NO_COLOR) === undefined,
       ...keepalive(values["ping-interval"], values["dead-after"]),
       ...security(values, env, mode),
+      ...files(values),
     },
+  };
+}
+
+/** --download-dir, --accept-files and --send: files go over protocol version 2 only. */
+function files(values: {
+  "download-dir"?: string;
+  "accept-files"?: boolean;
+  send?: string;
+  "no-encryption"?: boolean;
+}): Pick<Config, "downloadDir" | "acceptFiles" | "send"> {
+  const given = (["download-dir", "accept-files", "send"] as const).find(
+    (name) => values[name] !== undefined,
+  );
+  if (values["no-encryption"] === true && given !== undefined) {
+    throw new UsageError(
+      `--${given} needs encryption: files go over protocol version 2 only, which --no-encryption turns off`,
+    );
+  }
+  for (const name of ["download-dir", "send"] as const) {
+    if (values[name]?.trim() === "") throw new UsageError(`--${name}: the path is empty`);
+  }
+  return {
+    downloadDir: values["download-dir"],
+    acceptFiles: values["accept-files"] === true,
+    send: values.send,
   };
 }
 

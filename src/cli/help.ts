@@ -23,6 +23,10 @@ Options:
       --dead-after S         treat a peer silent for S seconds as gone (default 45)
       --code-file PATH       read the code from a file (a server keeps a code it is given for its life)
       --resume-window S      server: keep a dropped session S seconds for its client (default 60; 0: off)
+      --download-dir DIR     where received files go (default: the current folder)
+      --accept-files         accept every file offer without asking
+      --send PATH            send PATH (a file or a folder) once connected, wait until the other side
+                             has it all, then exit (status 1 if declined, cancelled or failed)
       --no-encryption        protocol version 1, plaintext (both sides must use it; for debugging)
   -h, --help                 this help
   -v, --version              version and build
@@ -44,7 +48,9 @@ Examples:
   121chat client [::1]:7000            IPv6, another port
   printf 'hello\\n' | CHAT121_CODE=orbit-lemon-swift 121chat client localhost
   121chat server --json --port 0       JSON events; the 'listening' event names the port and the code
+  121chat client host --send photos/   send a folder, then exit once it has arrived
 
 Exit status: 0 normal end, 1 runtime failure (refused, unreachable, busy, wrong code, protocol error,
-messages left unacknowledged at the end of piped input), 2 usage error.
+messages left unacknowledged at the end of piped input, a --send declined, cancelled or failed), 2 usage
+error.
 `;

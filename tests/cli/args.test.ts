@@ -39,6 +39,9 @@ describe("modes", () => {
       deadAfterMs: undefined,
       encryption: true,
       resumeWindowMs: undefined,
+      downloadDir: undefined,
+      acceptFiles: false,
+      send: undefined,
     });
   });
 
@@ -405,5 +408,41 @@ describe("encryption and the code", () => {
     expect(usageError(["server", "--resume-window", "-1"])).toContain("--resume-window");
     expect(usageError(["server", "--resume-window", "x"])).toContain("'x'");
     expect(usageError(["client", "h", "--resume-window", "5"])).toContain("server's");
+  });
+});
+
+describe("files: --download-dir, --accept-files, --send", () => {
+  test("off by default: the current folder, offers asked about, nothing sent", () => {
+    expect(config(["server"])).toMatchObject({ downloadDir: undefined, acceptFiles: false, send: undefined });
+  });
+
+  test("each on either side, the paths as typed (checked later, by main, not by this parser)", () => {
+    for (const mode of [["server"], ["client", "localhost"]]) {
+      expect(
+        config([...mode, "--download-dir", "~/in box", "--accept-files", "--send", "./report (1).pdf"]),
+      ).toMatchObject({ downloadDir: "~/in box", acceptFiles: true, send: "./report (1).pdf" });
+    }
+    expect(config(["server", "--download-dir=/no/such/folder"]).downloadDir).toBe("/no/such/folder");
+    expect(config(["client", "h", "--send=dir/"]).send).toBe("dir/");
+  });
+
+  test("an empty path or a missing value is a usage error", () => {
+    expect(usageError(["server", "--download-dir", ""])).toBe("--download-dir: the path is empty");
+    expect(usageError(["server", "--send", " "])).toBe("--send: the path is empty");
+    expect(usageError(["server", "--send"])).toContain("needs a value");
+    expect(usageError(["server", "--download-dir"])).toContain("needs a value");
+  });
+
+  test("--accept-files takes no value", () => {
+    usageError(["server", "--accept-files=yes"]);
+  });
+
+  test("not with --no-encryption: files need protocol version 2, and the error says so", () => {
+    for (const flags of [["--send", "x"], ["--accept-files"], ["--download-dir", "."]]) {
+      const message = usageError(["client", "h", "--no-encryption", ...flags]);
+      expect(message).toContain(flags[0] as string);
+      expect(message).toContain("--no-encryption");
+      expect(message).toContain("version 2");
+    }
   });
 });

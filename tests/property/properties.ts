@@ -1,6 +1,6 @@
 /**
  * The property suites (issue 3: decoder and session; issue 8: records, handshake, secure sessions; issue 9:
- * screen layout; issue 10: resume), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
+ * screen layout; issue 10: resume; issue 11: the disk adapter, asynchronous), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
  * and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
@@ -9,6 +9,7 @@ import {
   hostileBytesOnlyRaiseProtocolError,
   largePayloadsStayBounded,
 } from "./decoder-properties.ts";
+import { diskStaysInsideTheDownloadFolder } from "./disk-properties.ts";
 import { handshakeSurvivesHostileBytes } from "./handshake-properties.ts";
 import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-properties.ts";
 import { resumeKeepsMessagesExactlyOnce } from "./resume-model.ts";
@@ -27,7 +28,8 @@ import {
 export interface PropertyDefinition {
   name: string;
   summary: string;
-  build: () => fc.IProperty<unknown>;
+  /** A synchronous property, or an asynchronous one (real files): run those with assertAsyncProperty. */
+  build: () => fc.IProperty<unknown> | fc.IAsyncProperty<unknown>;
 }
 
 export const PROPERTIES: readonly PropertyDefinition[] = [
@@ -124,6 +126,12 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary: "an input clipped to a number of rows takes no more when drawn, the cursor before the same text",
     build: clippedInputFits as () => fc.IProperty<unknown>,
   },
+  {
+    name: "disk-inside",
+    summary:
+      "hostile disk actions and planted links never create, change or write through anything outside the download folder",
+    build: diskStaysInsideTheDownloadFolder as () => fc.IAsyncProperty<unknown>,
+  },
 ];
 
 export function findProperty(name: string): PropertyDefinition {
@@ -140,9 +148,12 @@ export interface RunOptions {
   path?: string;
 }
 
-/** Runs a property and returns fast-check's report (no throw). */
-export function checkProperty(definition: PropertyDefinition, options: RunOptions): fc.RunDetails<unknown> {
-  return fc.check(definition.build(), {
+/** Runs a property and returns fast-check's report (no throw); a promise of it for an asynchronous one. */
+export function checkProperty(
+  definition: PropertyDefinition,
+  options: RunOptions,
+): fc.RunDetails<unknown> | Promise<fc.RunDetails<unknown>> {
+  return fc.check(definition.build() as fc.IRawProperty<unknown>, {
     numRuns: options.numRuns,
     seed: options.seed,
     ...(options.path !== undefined ? { path: options.path } : {}),
@@ -152,6 +163,15 @@ export function checkProperty(definition: PropertyDefinition, options: RunOption
 /** Runs a property and throws fast-check's report (seed, path, shrunk counterexample) if it fails. */
 export function assertProperty(name: string, options: RunOptions): void {
   const details = checkProperty(findProperty(name), options);
+  // A promise here would let the test pass before the property ran.
+  if (details instanceof Promise) throw new Error(`${name} is asynchronous: use assertAsyncProperty`);
+  if (details.failed)
+    throw new Error(`${describeFailure(name, details)}\n${fc.defaultReportMessage(details)}`);
+}
+
+/** assertProperty for an asynchronous property (one that works on real files, say). */
+export async function assertAsyncProperty(name: string, options: RunOptions): Promise<void> {
+  const details = await checkProperty(findProperty(name), options);
   if (details.failed)
     throw new Error(`${describeFailure(name, details)}\n${fc.defaultReportMessage(details)}`);
 }

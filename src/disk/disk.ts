@@ -1,0 +1,797 @@
+import { createHash } from "node:crypto";
+import { constants, realpathSync, statSync } from "node:fs";
+import { type FileHandle, link, lstat, mkdir, open, rename, statfs, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { clashName, componentProblem, PART_SUFFIX, safeMode } from "../transfer/path-rules.ts";
+import type { DiskAction, DiskResult, RunningHash } from "../transfer/types.ts";
+import { DISK_FULL, errorCode, isDiskFull } from "./errors.ts";
+import type { SourceListing } from "./list-source.ts";
+
+/**
+ * The disk adapter: executes the transfer logic's DiskActions on real files and answers with DiskResults
+ * (src/transfer/types.ts). It decides nothing about the protocol; what it enforces is the receiver's rules
+ * of protocol-v2 section 4, again, whatever the logic asks — a hostile sender chooses the names, and this is
+ * the last code between them and the file system:
+ *
+ * - everything is written under the download folder, resolved once when the Disk is made;
+ * - never through a symbolic link: new files are created with O_CREAT|O_EXCL|O_NOFOLLOW, folders with an
+ *   exclusive mkdir (neither follows a link at the last component), existing files are opened with
+ *   O_NOFOLLOW, and the folders between the download folder and a name are checked with lstat to be real
+ *   folders (and the transfer's own top folder to be the very one it made);
+ * - never over an existing file or into an existing folder: a final name is given with link() (which never
+ *   replaces anything) and the part file removed after; a clash of the transfer's top-level name takes the
+ *   next `clashName`, one deeper down is a failure;
+ * - an existing part file is reused only when it is a regular file with one name, owned by this user (a
+ *   hard link planted under a part file's name could otherwise truncate a file elsewhere);
+ * - memory does not grow with a file's size: reads, writes and hashes go by bounded chunks.
+ *
+ * Actions of one transfer (`key`) run one after the other and their results come in the same order;
+ * different transfers run side by side. A result echoes its action's `seq`.
+ */
+export interface DiskOptions {
+  /**
+   * Where received files go; resolved (realpath) once, here. It must exist and be a folder. Undefined: this
+   * Disk only sends (receiving actions fail).
+   */
+  downloadDir?: string;
+  /** Every result, in order per transfer. Called from the Disk's own promise chains; must not throw. */
+  onResult: (result: DiskResult) => void;
+  /** Bytes read at a time while hashing (default 1 MiB). */
+  hashChunkBytes?: number;
+  /** At least this long between two `hashing` progress results of one action (default 250 ms). */
+  progressIntervalMs?: number;
+}
+
+/** The largest single `read` answered; the logic reads FILE_DATA-sized pieces (64 KiB), far below. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+/** How many ` (n)` names a clashing top-level name tries before giving up. */
+const MAX_CLASHES = 10_000;
+
+const DEFAULT_HASH_CHUNK = 1024 * 1024;
+const DEFAULT_PROGRESS_MS = 250;
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
+/** A new file: fails on anything already there, a dangling link included. */
+const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+/** An existing file, not through a link; O_NONBLOCK so that a named pipe cannot hang the open. */
+const OPEN_EXISTING_FOR_WRITING = O_WRONLY | O_NOFOLLOW | O_NONBLOCK;
+const OPEN_FOR_READING = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+const OPEN_FOLDER = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+/** A part file is the user's alone until it is finished. */
+const PART_MODE = 0o600;
+
+/** A failure with a reason meant for people (it may go to the other side: no local paths in it). */
+class DiskFailure extends Error {
+  override name = "DiskFailure";
+}
+
+/** `dev:ino`: which file a path or a handle is, to notice one replaced by another. */
+type Identity = string;
+
+interface PartFile {
+  /** Absolute path of `NAME.121chat-part`. */
+  abs: string;
+  /** The entry's path as the action gave it (finalize must name the same). */
+  path: string[];
+  /** Where the final name goes (absolute) and the final name wanted. */
+  dir: string;
+  finalName: string;
+  root: boolean;
+  id: Identity;
+  /** Open for writing; null once closed (a failed finalize leaves it for discard). */
+  handle: FileHandle | null;
+  position: number;
+}
+
+interface Receiving {
+  /** The transfer's name (its paths' first component), once its root was made or opened. */
+  name: string | null;
+  /** The top folder this transfer made: its local name (clashes renamed) and identity. */
+  rootFolder: { local: string; id: Identity } | null;
+  part: PartFile | null;
+  /** A one-file transfer whose file got its final name: nothing more is written for it. */
+  finished: boolean;
+  /**
+   * Part files this transfer holds without writing them, by absolute path: kept at a cut (`keep`), or found
+   * by `inspect` from an earlier run. Only these very files are continued (offset > 0); a cancel removes them.
+   */
+  kept: Map<string, Identity>;
+}
+
+interface Sending {
+  listing: SourceListing;
+  open: { entry: number; handle: FileHandle } | null;
+}
+
+export class Disk {
+  /** The download folder, resolved; null for a Disk that only sends. */
+  readonly downloadDir: string | null;
+  private readonly onResult: (result: DiskResult) => void;
+  private readonly hashChunk: number;
+  private readonly progressMs: number;
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly receiving = new Map<string, Receiving>();
+  private readonly sending = new Map<string, Sending>();
+  /** Part files open for writing, by absolute path, across transfers: one writer per part file. */
+  private readonly partsInUse = new Set<string>();
+
+  /** Throws an Error with one sentence when the download folder is missing or not a folder. */
+  constructor(options: DiskOptions) {
+    this.onResult = options.onResult;
+    this.hashChunk = Math.max(4096, options.hashChunkBytes ?? DEFAULT_HASH_CHUNK);
+    this.progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS;
+    this.downloadDir = options.downloadDir === undefined ? null : resolveDownloadDir(options.downloadDir);
+  }
+
+  /**
+   * Makes `listing` (from listSource) the files that the `read`, `hash-prefix` and `close-source` actions of
+   * `key` use. Call it before submitting them (it takes its turn among the transfer's actions); a second
+   * call for the same key replaces the listing and closes what the first had open.
+   */
+  registerSource(key: string, listing: SourceListing): void {
+    void this.enqueue(key, async () => {
+      await this.closeSending(key);
+      this.sending.set(key, { listing, open: null });
+    });
+  }
+
+  /** Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult. */
+  submit(action: DiskAction): void {
+    this.enqueue(action.key, () => this.execute(action));
+  }
+
+  /**
+   * Drops everything this Disk holds for `key` (after the transfer ended, or to free a cut-off transfer
+   * that will not resume): open files are closed, a part file being written is kept on disk. Runs after
+   * the actions already queued for `key`.
+   */
+  forget(key: string): Promise<void> {
+    return this.enqueue(key, async () => {
+      await this.closeReceiving(key);
+      await this.closeSending(key);
+    });
+  }
+
+  /** Resolves once every action queued so far has run and reported. */
+  async idle(): Promise<void> {
+    while (this.queues.size > 0) await Promise.all([...this.queues.values()]);
+  }
+
+  /** Closes every open file (part files are kept, as at a cut), after the queued actions. */
+  async close(): Promise<void> {
+    const keys = new Set([...this.queues.keys(), ...this.receiving.keys(), ...this.sending.keys()]);
+    await Promise.all([...keys].map((key) => this.forget(key)));
+  }
+
+  private enqueue(key: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.then(work);
+    // The transfer's next action runs even if this one threw (only the result callback can throw: that is a
+    // bug of the caller's, and `run` rejects with it, unhandled, so that it is seen).
+    const settled = run.catch(() => {});
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  private async execute(action: DiskAction): Promise<void> {
+    let result: DiskResult | null;
+    try {
+      result = await this.perform(action);
+    } catch (error) {
+      result = failure(action, error);
+    }
+    if (result) this.onResult(result);
+  }
+
+  private perform(action: DiskAction): Promise<DiskResult | null> {
+    switch (action.kind) {
+      case "read":
+        return this.read(action);
+      case "hash-prefix":
+        return this.hashPrefix(action);
+      case "close-source":
+        return this.closeSending(action.key).then(() => null);
+      case "inspect":
+        return this.inspect(action);
+      case "mkdir":
+        return this.mkdir(action);
+      case "open":
+        return this.openPart(action);
+      case "write":
+        return this.write(action);
+      case "finalize":
+        return this.finalize(action);
+      case "discard":
+        return this.discard(action);
+      case "keep":
+        return this.closeReceiving(action.key).then(() => null);
+    }
+  }
+
+  // ---- the receiving side ----
+
+  private state(key: string): Receiving {
+    let state = this.receiving.get(key);
+    if (!state) {
+      state = { name: null, rootFolder: null, part: null, finished: false, kept: new Map() };
+      this.receiving.set(key, state);
+    }
+    return state;
+  }
+
+  private dl(): string {
+    if (this.downloadDir === null) throw new DiskFailure("this side has no download folder");
+    return this.downloadDir;
+  }
+
+  private async inspect(action: Extract<DiskAction, { kind: "inspect" }>): Promise<DiskResult> {
+    const dl = this.dl();
+    const fs = await statfs(dl, { bigint: true });
+    const freeBytes = Number(fs.bavail * fs.bsize);
+    let partial: { size: number; hash: RunningHash } | null = null;
+    if (action.oneFile && componentProblem(action.name) === null) {
+      const abs = join(dl, action.name + PART_SUFFIX);
+      const found = await existingPart(abs);
+      if (found) {
+        // This transfer takes it on: only this very file is continued, and a cancel removes it.
+        this.state(action.key).kept.set(abs, found.id);
+        const handle = await openExisting(abs, OPEN_FOR_READING, found.id);
+        try {
+          const size = Number(found.size);
+          partial = { size, hash: await this.hashHandle(handle, size, action) };
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+    return { kind: "inspect", key: action.key, seq: action.seq, freeBytes, partial };
+  }
+
+  private async mkdir(action: Extract<DiskAction, { kind: "mkdir" }>): Promise<DiskResult> {
+    const dl = this.dl();
+    const path = checked(action.path);
+    const state = this.state(action.key);
+    const mode = safeMode(action.mode, "folder");
+    if (action.root) {
+      if (path.length !== 1) throw new DiskFailure("a transfer's top folder must be one name");
+      if (state.name !== null) throw new DiskFailure("this transfer already has its top folder or file");
+      const name = path[0] as string;
+      for (let n = 0; n <= MAX_CLASHES; n++) {
+        const local = n === 0 ? name : clashName(name, n);
+        const made = await makeFolder(join(dl, local), mode);
+        if (made === null) continue;
+        state.name = name;
+        state.rootFolder = { local, id: made };
+        return { kind: "mkdir", key: action.key, seq: action.seq, localName: local };
+      }
+      throw new DiskFailure(`too many files named like "${name}" in the download folder`);
+    }
+    const parent = await this.folderOf(state, path);
+    const last = path[path.length - 1] as string;
+    if ((await makeFolder(join(parent, last), mode)) === null) {
+      throw new DiskFailure(`"${path.join("/")}" already exists`);
+    }
+    return { kind: "mkdir", key: action.key, seq: action.seq };
+  }
+
+  /**
+   * The absolute folder that holds the last component of `path`, a path inside this transfer's top folder:
+   * that folder must be the one this transfer made, and every folder between a real folder (no link).
+   */
+  private async folderOf(state: Receiving, path: string[]): Promise<string> {
+    if (path.length < 2)
+      throw new DiskFailure("an entry inside a transfer needs a path below its top folder");
+    const root = state.rootFolder;
+    if (root === null || state.name === null) {
+      throw new DiskFailure("an entry inside a folder came before the transfer's top folder");
+    }
+    if (path[0] !== state.name) throw new DiskFailure("an entry outside the transfer's top folder");
+    let dir = join(this.dl(), root.local);
+    const top = await lstat(dir, { bigint: true }).catch(() => null);
+    if (!top?.isDirectory() || identity(top) !== root.id) {
+      throw new DiskFailure("the transfer's folder was moved or replaced");
+    }
+    for (const component of path.slice(1, -1)) {
+      dir = join(dir, component);
+      const info = await lstat(dir).catch(() => null);
+      if (!info?.isDirectory()) {
+        throw new DiskFailure(
+          `"${component}" is not a folder this transfer made (or its folder entry is missing)`,
+        );
+      }
+    }
+    return dir;
+  }
+
+  private async openPart(action: Extract<DiskAction, { kind: "open" }>): Promise<DiskResult> {
+    const dl = this.dl();
+    const path = checked(action.path);
+    const state = this.state(action.key);
+    if (!Number.isSafeInteger(action.offset) || action.offset < 0) throw new DiskFailure("a bad offset");
+    if (state.finished) throw new DiskFailure("this transfer's file is already in place");
+    if (state.part?.handle) throw new DiskFailure("a file is already open for this transfer");
+    if (state.part) await this.removePart(state); // a failed finalize's leftover: never resumed
+    let dir: string;
+    if (action.root) {
+      if (path.length !== 1) throw new DiskFailure("a one-file transfer's file must be one name");
+      if (state.name !== null && state.name !== path[0]) throw new DiskFailure("a second top-level name");
+      if (state.rootFolder !== null) throw new DiskFailure("this transfer already has its top folder");
+      dir = dl;
+    } else {
+      dir = await this.folderOf(state, path);
+    }
+    const finalName = path[path.length - 1] as string;
+    const abs = join(dir, finalName + PART_SUFFIX);
+    if (this.partsInUse.has(abs))
+      throw new DiskFailure(`"${finalName}${PART_SUFFIX}" is in use by another transfer`);
+    const kept = state.kept.get(abs);
+    let handle: FileHandle;
+    if (action.offset > 0) {
+      // Continuing a part file: a root one's from an earlier run, or one this transfer kept at a cut.
+      if (!action.root && kept === undefined) throw new DiskFailure("there is no partial file to continue");
+      const found = await existingPart(abs);
+      if (!found || (kept !== undefined && found.id !== kept)) {
+        throw new DiskFailure(`the partial file "${finalName}${PART_SUFFIX}" is gone or was replaced`);
+      }
+      if (Number(found.size) < action.offset) {
+        throw new DiskFailure(`the partial file "${finalName}${PART_SUFFIX}" is shorter than the offset`);
+      }
+      handle = await openExisting(abs, OPEN_EXISTING_FOR_WRITING, found.id);
+    } else if (action.root || kept !== undefined) {
+      // A root part may be left from an earlier run: start it over, if it is a plain file of ours.
+      handle = await createOrReuse(abs, finalName, kept);
+    } else {
+      handle = await createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
+    }
+    let id: Identity;
+    try {
+      await handle.truncate(action.offset);
+      id = identity(await handle.stat({ bigint: true }));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    state.kept.delete(abs);
+    state.name = path[0] as string;
+    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset };
+    this.partsInUse.add(abs);
+    return { kind: "open", key: action.key, seq: action.seq };
+  }
+
+  private async write(action: Extract<DiskAction, { kind: "write" }>): Promise<DiskResult> {
+    const part = this.receiving.get(action.key)?.part;
+    if (!part?.handle) throw new DiskFailure("no file is open for this transfer");
+    const bytes = action.bytes;
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await part.handle.write(bytes, done, bytes.length - done, part.position);
+      if (bytesWritten <= 0) throw new DiskFailure("the disk took no bytes");
+      done += bytesWritten;
+      part.position += bytesWritten;
+    }
+    return { kind: "write", key: action.key, seq: action.seq, bytes: done };
+  }
+
+  private async finalize(action: Extract<DiskAction, { kind: "finalize" }>): Promise<DiskResult> {
+    const dl = this.dl();
+    const path = checked(action.path);
+    const state = this.state(action.key);
+    const part = state.part;
+    if (!part?.handle) throw new DiskFailure("no file is open for this transfer");
+    if (part.root !== action.root || part.path.join("/") !== path.join("/")) {
+      throw new DiskFailure("finalize names another file than the one open");
+    }
+    const handle = part.handle;
+    part.handle = null;
+    this.partsInUse.delete(part.abs);
+    let localName: string | undefined;
+    try {
+      try {
+        await handle.chmod(safeMode(action.mode, "file"));
+      } finally {
+        await handle.close();
+      }
+      const now = await lstat(part.abs, { bigint: true }).catch(() => null);
+      if (!now?.isFile() || identity(now) !== part.id) {
+        throw new DiskFailure("the partial file was moved or replaced");
+      }
+      if (part.root) {
+        for (let n = 0; n <= MAX_CLASHES && localName === undefined; n++) {
+          const candidate = n === 0 ? part.finalName : clashName(part.finalName, n);
+          if (await giveName(part.abs, join(dl, candidate))) localName = candidate;
+        }
+        if (localName === undefined) throw new DiskFailure(`too many files named like "${part.finalName}"`);
+        state.finished = true;
+      } else if (!(await giveName(part.abs, join(part.dir, part.finalName)))) {
+        throw new DiskFailure(`"${path.join("/")}" already exists`);
+      }
+    } catch (error) {
+      // The transfer ends here: the entry is never left under its final name, nor as a part file.
+      await this.removePart(state).catch(() => {});
+      throw error;
+    }
+    state.part = null;
+    return localName === undefined
+      ? { kind: "finalize", key: action.key, seq: action.seq }
+      : { kind: "finalize", key: action.key, seq: action.seq, localName };
+  }
+
+  /**
+   * The transfer was cancelled: its part file goes, whether open, kept at a cut, or found by `inspect` from
+   * an earlier run and taken on (each only if it is still the very file this transfer wrote or hashed).
+   */
+  private async discard(action: Extract<DiskAction, { kind: "discard" }>): Promise<null> {
+    const state = this.receiving.get(action.key);
+    if (!state) return null;
+    this.receiving.delete(action.key);
+    await this.removePart(state);
+    for (const [abs, id] of state.kept) await removeIfStill(abs, id);
+    return null;
+  }
+
+  /** Closes and removes the transfer's part file (only if it is still the file this transfer wrote). */
+  private async removePart(state: Receiving): Promise<void> {
+    const part = state.part;
+    if (!part) return;
+    state.part = null;
+    this.partsInUse.delete(part.abs);
+    await part.handle?.close();
+    await removeIfStill(part.abs, part.id);
+  }
+
+  /** Closes the part file being written, keeping it on disk for a resume (`keep`, `forget`). */
+  private async closeReceiving(key: string): Promise<void> {
+    const state = this.receiving.get(key);
+    const part = state?.part;
+    if (!state || !part) return;
+    state.part = null;
+    this.partsInUse.delete(part.abs);
+    if (part.handle) {
+      await part.handle.close();
+      state.kept.set(part.abs, part.id);
+    }
+  }
+
+  // ---- the sending side ----
+
+  private source(key: string): Sending {
+    const sending = this.sending.get(key);
+    if (!sending) throw new DiskFailure("no files are registered for this transfer");
+    return sending;
+  }
+
+  private async read(action: Extract<DiskAction, { kind: "read" }>): Promise<DiskResult> {
+    const sending = this.source(action.key);
+    const entry = fileEntry(sending.listing, action.entry);
+    const { offset, length } = action;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > entry.size) {
+      throw new DiskFailure(`a read of "${entry.path}" outside the file`);
+    }
+    if (!Number.isSafeInteger(length) || length < 0 || length > MAX_READ_BYTES) {
+      throw new DiskFailure(`a read of ${length} bytes at once`);
+    }
+    if (sending.open?.entry !== action.entry) {
+      const previous = sending.open;
+      sending.open = null;
+      await previous?.handle.close();
+      const handle = await openSource(sending.listing, action.entry);
+      sending.open = { entry: action.entry, handle };
+    }
+    const handle = (sending.open as { handle: FileHandle }).handle;
+    const want = Math.min(length, entry.size - offset);
+    const bytes = new Uint8Array(want);
+    const got = await readFully(handle, bytes, offset);
+    if (got < want) throw new DiskFailure(`"${entry.path}" shrank while it was being sent`);
+    if (offset + want === entry.size) {
+      const size = Number((await handle.stat({ bigint: true })).size);
+      if (size !== entry.size) {
+        throw new DiskFailure(
+          `"${entry.path}" changed size while it was being sent (${entry.size} → ${size} bytes)`,
+        );
+      }
+    }
+    return { kind: "read", key: action.key, seq: action.seq, bytes };
+  }
+
+  private async hashPrefix(action: Extract<DiskAction, { kind: "hash-prefix" }>): Promise<DiskResult> {
+    const sending = this.source(action.key);
+    const entry = fileEntry(sending.listing, action.entry);
+    if (!Number.isSafeInteger(action.length) || action.length < 0 || action.length > entry.size) {
+      throw new DiskFailure(`a hash of "${entry.path}" beyond its end`);
+    }
+    const handle = await openSource(sending.listing, action.entry);
+    try {
+      const hash = await this.hashHandle(handle, action.length, action, entry.path);
+      return { kind: "hash-prefix", key: action.key, seq: action.seq, hash };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async closeSending(key: string): Promise<void> {
+    const sending = this.sending.get(key);
+    if (!sending) return;
+    this.sending.delete(key);
+    const open = sending.open;
+    sending.open = null;
+    await open?.handle.close();
+  }
+
+  // ---- shared ----
+
+  /**
+   * SHA-256 of the first `length` bytes of `handle`, read in chunks into one buffer, with `hashing` results
+   * at most every progressMs. Returns the running hash, not digested.
+   */
+  private async hashHandle(
+    handle: FileHandle,
+    length: number,
+    action: { key: string; seq: number },
+    what = "the partial file",
+  ): Promise<RunningHash> {
+    const hash = createHash("sha256");
+    const buffer = new Uint8Array(Math.min(this.hashChunk, Math.max(length, 1)));
+    let done = 0;
+    let last = performance.now();
+    while (done < length) {
+      const want = Math.min(buffer.length, length - done);
+      const got = await readFully(handle, buffer.subarray(0, want), done);
+      if (got < want) throw new DiskFailure(`${quoteName(what)} shrank while it was being hashed`);
+      hash.update(buffer.subarray(0, got));
+      done += got;
+      const now = performance.now();
+      if (now - last >= this.progressMs && done < length) {
+        last = now;
+        this.onResult({ kind: "hashing", key: action.key, seq: action.seq, done, total: length });
+      }
+    }
+    return hash;
+  }
+}
+
+function quoteName(what: string): string {
+  return what.startsWith("the ") ? what : `"${what}"`;
+}
+
+/** The download folder, resolved; an Error with one sentence when it is missing or not a folder. */
+function resolveDownloadDir(path: string): string {
+  let resolved: string;
+  try {
+    resolved = realpathSync(path);
+  } catch (error) {
+    const code = errorCode(error);
+    throw new Error(
+      code === "ENOENT"
+        ? `the download folder ${JSON.stringify(path)} does not exist`
+        : `the download folder ${JSON.stringify(path)} cannot be used (${code ?? String(error)})`,
+    );
+  }
+  if (!statSync(resolved).isDirectory()) {
+    throw new Error(`the download folder ${JSON.stringify(path)} is not a folder`);
+  }
+  return resolved;
+}
+
+/** The action's path with every component checked again by the receiver's rules (never trust the caller). */
+function checked(path: string[]): string[] {
+  if (path.length === 0) throw new DiskFailure("an empty path");
+  for (const component of path) {
+    const problem = componentProblem(component);
+    if (problem) throw new DiskFailure(`a refused name (${problem})`);
+  }
+  return path;
+}
+
+function identity(info: { dev: bigint | number; ino: bigint | number }): Identity {
+  return `${info.dev}:${info.ino}`;
+}
+
+/**
+ * Makes the folder `abs` (exclusive: fails on anything there, a link included) and gives it `mode`, through
+ * a handle opened without following links. Returns its identity, or null when the name was taken.
+ */
+async function makeFolder(abs: string, mode: number): Promise<Identity | null> {
+  try {
+    await mkdir(abs, { mode: 0o700 });
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return null;
+    throw error;
+  }
+  const handle = await open(abs, OPEN_FOLDER);
+  try {
+    await handle.chmod(mode);
+    return identity(await handle.stat({ bigint: true }));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A part file left at `abs`, if it is one this side may continue: a regular file, one name, this user's. */
+async function existingPart(abs: string): Promise<{ id: Identity; size: bigint } | null> {
+  let info: Awaited<ReturnType<typeof lstat>>;
+  try {
+    info = await lstat(abs, { bigint: true });
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return null;
+    throw error;
+  }
+  if (!plainFileOfOurs(info)) return null;
+  return { id: identity(info), size: info.size };
+}
+
+function plainFileOfOurs(info: { isFile(): boolean; nlink: bigint | number; uid: bigint | number }): boolean {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  return info.isFile() && Number(info.nlink) === 1 && (uid === undefined || Number(info.uid) === uid);
+}
+
+/** Removes the file at `abs` if it is still the file `id` (never a link, never what replaced it). */
+async function removeIfStill(abs: string, id: Identity): Promise<void> {
+  const now = await lstat(abs, { bigint: true }).catch(() => null);
+  if (now?.isFile() && identity(now) === id) await unlink(abs);
+}
+
+/** Opens an existing file without following a link, and checks it is still the file `id` that lstat saw. */
+async function openExisting(abs: string, flags: number, id: Identity): Promise<FileHandle> {
+  const handle = await open(abs, flags);
+  const info = await handle.stat({ bigint: true }).catch(async (error) => {
+    await handle.close();
+    throw error;
+  });
+  if (!plainFileOfOurs(info) || identity(info) !== id) {
+    await handle.close();
+    throw new DiskFailure("a partial file was replaced while it was being opened");
+  }
+  return handle;
+}
+
+async function createNew(abs: string, ifTaken: string): Promise<FileHandle> {
+  try {
+    return await open(abs, CREATE_NEW, PART_MODE);
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") throw new DiskFailure(ifTaken);
+    throw error;
+  }
+}
+
+/**
+ * A part file to write from the start: created, or, when one is there (left by an earlier run, or kept by
+ * this transfer), reused only if it is a plain file of ours (and, for a kept one, the very file kept).
+ */
+async function createOrReuse(
+  abs: string,
+  finalName: string,
+  kept: Identity | undefined,
+): Promise<FileHandle> {
+  const taken = `"${finalName}${PART_SUFFIX}" exists and is not a partial file this side can reuse`;
+  const found = await existingPart(abs);
+  if (found && (kept === undefined || found.id === kept))
+    return openExisting(abs, OPEN_EXISTING_FOR_WRITING, found.id);
+  return createNew(abs, taken);
+}
+
+/**
+ * Gives the closed part file `part` the name `final`, never replacing anything: link() fails on any name
+ * already there (a dangling link too), then the part name is removed. Where the file system has no hard
+ * links, a rename after an lstat check (a narrow race, the best such file systems allow). Returns false
+ * when `final` is taken.
+ */
+async function giveName(part: string, final: string): Promise<boolean> {
+  try {
+    await link(part, final);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "EEXIST") return false;
+    if (
+      !(
+        code === "EPERM" ||
+        code === "ENOTSUP" ||
+        code === "EOPNOTSUPP" ||
+        code === "ENOSYS" ||
+        code === "EMLINK"
+      )
+    ) {
+      throw error;
+    }
+    if (
+      await lstat(final).then(
+        () => true,
+        (e) => errorCode(e) !== "ENOENT",
+      )
+    )
+      return false;
+    await rename(part, final);
+    return true;
+  }
+  await unlink(part);
+  return true;
+}
+
+function fileEntry(listing: SourceListing, index: number) {
+  const entry = listing.entries[index];
+  if (entry?.kind !== "file") throw new DiskFailure(`there is no file entry ${index}`);
+  return entry;
+}
+
+/** Opens entry `index` of a listing for reading: not through a link, and the same file that was listed. */
+async function openSource(listing: SourceListing, index: number): Promise<FileHandle> {
+  const entry = fileEntry(listing, index);
+  const abs =
+    entry.path === listing.name
+      ? listing.root
+      : join(listing.root, entry.path.slice(listing.name.length + 1));
+  let handle: FileHandle;
+  try {
+    handle = await open(abs, OPEN_FOR_READING);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") throw new DiskFailure(`"${entry.path}" no longer exists`);
+    if (code === "ELOOP") throw new DiskFailure(`"${entry.path}" was replaced by a symbolic link`);
+    throw error;
+  }
+  const info = await handle.stat({ bigint: true });
+  if (!info.isFile() || identity(info) !== listing.identities[index]) {
+    await handle.close();
+    throw new DiskFailure(`"${entry.path}" was replaced since it was listed`);
+  }
+  if (Number(info.size) !== entry.size) {
+    await handle.close();
+    throw new DiskFailure(
+      `"${entry.path}" changed size since it was listed (${entry.size} → ${info.size} bytes)`,
+    );
+  }
+  return handle;
+}
+
+/** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */
+async function readFully(handle: FileHandle, buffer: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+/** The `failed` result for an action that threw: a full disk says so; other reasons carry no local path. */
+function failure(action: DiskAction, error: unknown): DiskResult {
+  const base = { kind: "failed" as const, key: action.key, seq: action.seq, action: action.kind };
+  if (isDiskFull(error)) return { ...base, reason: DISK_FULL, full: true };
+  if (error instanceof DiskFailure) return { ...base, reason: error.message, full: false };
+  const code = errorCode(error);
+  return { ...base, reason: code ? systemReason(action.kind, code) : String(error), full: false };
+}
+
+const VERBS: Record<DiskAction["kind"], string> = {
+  read: "reading a file",
+  "hash-prefix": "hashing a file",
+  "close-source": "closing a file",
+  inspect: "looking at the download folder",
+  mkdir: "making a folder",
+  open: "opening a file",
+  write: "writing a file",
+  finalize: "naming a finished file",
+  discard: "removing a partial file",
+  keep: "closing a partial file",
+};
+
+const CODES: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "not permitted",
+  EROFS: "a read-only file system",
+  ENOENT: "no such file or folder",
+  ENOTDIR: "a part of the path is not a folder",
+  ELOOP: "a symbolic link is in the way",
+  EIO: "an input/output error",
+  ENAMETOOLONG: "a name too long for this file system",
+  EMFILE: "too many open files",
+  ENFILE: "too many open files",
+};
+
+function systemReason(kind: DiskAction["kind"], code: string): string {
+  return `${VERBS[kind]} failed: ${CODES[code] ?? code}`;
+}
