@@ -2,7 +2,8 @@ import type { Config } from "../cli/args.ts";
 import { type ClientSession, connectClient } from "../net/client.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
 import { onTerminationSignal } from "./exit.ts";
-import { chooseFrontEnd, stdinChunks } from "./front-end.ts";
+import { chooseFrontEnd, fileOptions, stdinChunks } from "./front-end.ts";
+import { sendOnConnect } from "./send-file.ts";
 
 /** Runs one session with the server (with `code`, or in version 1 when null); resolves with the exit status. */
 export async function runClientMode(config: Config, code: string | null): Promise<number> {
@@ -20,6 +21,14 @@ export async function runClientMode(config: Config, code: string | null): Promis
 
   const front = await chooseFrontEnd(config, "client", quit);
   onTerminationSignal(quit);
+  // --send: the file's fate decides the exit status.
+  let sendResult: number | null = null;
+  const view =
+    config.send === undefined
+      ? front.view
+      : sendOnConnect(front.view, config.send, (result) => {
+          sendResult = result;
+        });
   if (front.kind === "interactive") {
     front.view.notice(`connecting to ${host.includes(":") ? `[${host}]` : host}:${port}…`);
     front.view.start();
@@ -34,9 +43,10 @@ export async function runClientMode(config: Config, code: string | null): Promis
     pingIntervalMs: config.pingIntervalMs,
     deadAfterMs: config.deadAfterMs,
     code,
+    files: fileOptions(config, front),
   };
   try {
-    client = await Promise.race([connectClient(options, front.view), quitEarly]);
+    client = await Promise.race([connectClient(options, view), quitEarly]);
   } catch (error) {
     front.view.error(error instanceof Error ? error.message : String(error));
     if (front.kind === "interactive") front.view.close();
@@ -49,6 +59,7 @@ export async function runClientMode(config: Config, code: string | null): Promis
 
   const end = await client.ended;
   if (front.kind === "interactive") front.view.close();
+  if (config.send !== undefined) return sendResult ?? 1;
   // Piped input that ends with messages unacknowledged is a failure for the script that sent them.
   if (front.kind === "script" && end.unacked.length > 0) return 1;
   return end.kind === "bye" || end.kind === "peer-bye" ? 0 : 1;

@@ -1,6 +1,7 @@
 import type { Config } from "../cli/args.ts";
 import type { ChatView } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
+import type { FileOptions } from "../net/transfer-driver.ts";
 import type { InteractiveView } from "../ui/interactive.ts";
 import { jsonFormat } from "../ui/json-format.ts";
 import { pipeFormat } from "../ui/pipe-format.ts";
@@ -53,9 +54,31 @@ export async function chooseFrontEnd(config: Config, role: Role, quit: () => voi
   if (!config.json && process.stdin.isTTY) {
     const color = config.color && process.stdout.isTTY === true;
     const { InteractiveView } = await import("../ui/interactive.ts");
-    return { kind: "interactive", view: new InteractiveView({ role, color, quit }) };
+    return {
+      kind: "interactive",
+      view: new InteractiveView({ role, color, quit, acceptFiles: config.acceptFiles }),
+    };
   }
   const format = config.json ? jsonFormat : pipeFormat;
   const typed = process.stdin.isTTY === true;
-  return { kind: "script", view: new ScriptView({ role, format, typed }), json: config.json };
+  // With --send, the end of the input is not the end: the session stays until the file is delivered.
+  const view = new ScriptView({ role, format, typed, leaveAtEndOfInput: config.send === undefined });
+  return { kind: "script", view, json: config.json };
+}
+
+/**
+ * What the session does with files: where they go, and whether offers are taken without asking. A front
+ * end that cannot ask (pipe, JSON) declines them unless --accept-files says otherwise. Null without
+ * encryption (files need version 2).
+ */
+export function fileOptions(config: Config, front: FrontEndChoice): FileOptions | null {
+  if (!config.encryption) return null;
+  const canAsk = front.kind === "interactive";
+  return {
+    downloadDir: config.downloadDir ?? process.cwd(),
+    acceptFiles: config.acceptFiles,
+    ...(config.acceptFiles || canAsk
+      ? {}
+      : { autoDecline: "the receiver takes no files (it runs without --accept-files)" }),
+  };
 }

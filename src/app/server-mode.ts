@@ -3,7 +3,8 @@ import { type ChatServer, startServer } from "../net/server.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
 import { givenCodeWarning, ServerCode } from "../secure/code.ts";
 import { onTerminationSignal } from "./exit.ts";
-import { chooseFrontEnd, stdinChunks } from "./front-end.ts";
+import { chooseFrontEnd, fileOptions, stdinChunks } from "./front-end.ts";
+import { sendOnConnect } from "./send-file.ts";
 
 /**
  * Serves one client at a time until the user stops the server; resolves with the exit status. `code` is the
@@ -25,6 +26,16 @@ export async function runServerMode(config: Config, code: string | null): Promis
 
   const front = await chooseFrontEnd(config, "server", stop);
   const serverCode = config.encryption ? new ServerCode(code) : null;
+  // --send: the first client gets the file; its fate ends the server with the exit status.
+  let sendResult = 0;
+  const view =
+    config.send === undefined
+      ? front.view
+      : sendOnConnect(front.view, config.send, (result) => {
+          sendResult = result;
+          stop();
+        });
+  const files = fileOptions(config, front);
   try {
     server = startServer(
       {
@@ -33,9 +44,12 @@ export async function runServerMode(config: Config, code: string | null): Promis
         maxMessage: config.maxMessage,
         pingIntervalMs: config.pingIntervalMs,
         deadAfterMs: config.deadAfterMs,
-        secure: serverCode ? { code: serverCode, resumeWindowMs: config.resumeWindowMs ?? 60_000 } : null,
+        secure:
+          serverCode && files
+            ? { code: serverCode, resumeWindowMs: config.resumeWindowMs ?? 60_000, files }
+            : null,
       },
-      front.view,
+      view,
     );
   } catch (error) {
     front.view.error(error instanceof Error ? error.message : String(error));
@@ -52,5 +66,5 @@ export async function runServerMode(config: Config, code: string | null): Promis
 
   const exitCode = await done;
   if (front.kind === "interactive") front.view.close();
-  return exitCode;
+  return config.send === undefined ? exitCode : sendResult;
 }

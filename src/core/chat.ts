@@ -1,4 +1,5 @@
 import type { Bytes } from "../protocol/bytes.ts";
+import type { Direction, TransferEvent } from "../transfer/events.ts";
 import type { PendingMessage } from "./pending-acks.ts";
 import type { CloseKind, SendResult, SessionEvent } from "./session.ts";
 import type { StatsSnapshot } from "./stats.ts";
@@ -34,6 +35,23 @@ export interface ChatLink {
   /** Stops / restarts reading from the peer, while the front end's own output is backed up. */
   pauseReading(): void;
   resumeReading(): void;
+  /** Files to and from the peer (version 2); null without encryption. */
+  readonly files: FileLink | null;
+}
+
+/** What a front end can do with files (the transfers of one session, both ways). */
+export interface FileLink {
+  /** Lists `path` (a file or a folder) and offers it; the id, or why not (no such path, say). */
+  send(path: string): Promise<{ ok: true; id: number } | { ok: false; error: string }>;
+  /** Answers an offer from the peer: by id, or the only one waiting. False when none matches. */
+  accept(id?: number): boolean;
+  decline(id?: number): boolean;
+  /** Cancels a transfer under way, either way; null when none (or more than one) matches. */
+  cancel(target: { id?: number; direction?: Direction }): { id: number; direction: Direction } | null;
+  /** Transfers not yet ended, both ways. */
+  underWay(): { id: number; direction: Direction; name: string; state: string }[];
+  /** Offers from the peer that wait for an answer. */
+  waitingOffers(): number[];
 }
 
 /** How a session ended, with what it left behind. */
@@ -97,4 +115,6 @@ export interface ChatView {
   drained(link: ChatLink): void;
   /** Something worth a line of status (a refused connection, say); not part of the conversation. */
   notice(text: string): void;
+  /** A file transfer's news: an offer, progress, done, cancelled. */
+  fileEvent(link: ChatLink, event: TransferEvent): void;
 }

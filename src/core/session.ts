@@ -81,6 +81,12 @@ export interface SessionOptions {
   startIds?: { message?: number; ping?: number };
 }
 
+/** Who takes a version-2 session's file frames (src/transfer's Transfers): called as each one arrives. */
+export interface FileFrameHandler {
+  /** Throws ProtocolError for a frame the protocol forbids (the session then answers ERROR and ends). */
+  onFrame(type: FrameType, id: number, payload: Bytes, now: number): void;
+}
+
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
 export const DEFAULT_DEAD_AFTER_MS = 45_000;
@@ -124,6 +130,8 @@ export class Session {
   private droppedAt: number | null = null;
   /** Bytes of messages given ids while there was no connection to send them on. */
   private queued = 0;
+  /** Version 2: where file frames go (none: a file frame is a protocol error). */
+  files: FileFrameHandler | null = null;
   private attachedAt: number;
   private lastReceivedAt: number;
   private lastPingAt = Number.NEGATIVE_INFINITY;
@@ -257,6 +265,22 @@ export class Session {
     this.counters.sent++;
     this.counters.sentBytes += payload.length;
     return { ok: true, id };
+  }
+
+  /**
+   * Writes a frame other than MSG (version 2's file frames) on the current connection. False when there is
+   * none to write on (the session is not open, or is between connections): the caller keeps its state and
+   * says it again after a resume.
+   */
+  writeFrame(type: FrameType, id: number, payload: Bytes): boolean {
+    if (this.currentState !== "open" || this.channel === null) return false;
+    this.writer.frame(type, id, payload);
+    return true;
+  }
+
+  /** Bytes written since the output was last taken (what a pull of file data adds to). */
+  get pendingOutput(): number {
+    return this.writer.pendingBytes;
   }
 
   /** Says goodbye (BYE with an optional reason) and ends the session. */
@@ -432,6 +456,11 @@ export class Session {
         this.finish("peer-error", utf8.decode(flat(payload)));
         return;
       default:
+        if (this.version === 2 && type >= FrameType.FILE_OFFER && type <= FrameType.FILE_CANCEL) {
+          if (!this.files) throw new ProtocolError(`${frameTypeName(type)}: this side takes no files`);
+          this.files.onFrame(type, id, payload, now); // a ProtocolError from it ends the session
+          return;
+        }
         // HELLO again, BUSY, SESSION or RESUME: each only belongs to the start of a connection.
         this.fail(`unexpected ${frameTypeName(type)} after the handshake`);
     }

@@ -10,6 +10,7 @@ import { describeNetError } from "./errors.ts";
 import { HandshakeDriver } from "./handshake-driver.ts";
 import { LiveSession, type LiveSessionOwner } from "./live-session.ts";
 import type { SessionTiming } from "./timing.ts";
+import { type FileOptions, TransferDriver } from "./transfer-driver.ts";
 
 export interface ClientOptions extends SessionTiming {
   host: string;
@@ -17,6 +18,8 @@ export interface ClientOptions extends SessionTiming {
   maxMessage: number;
   /** Protocol version 2 with this code (normalized), the default; null for version 1 (--no-encryption). */
   code: string | null;
+  /** Version 2: files (null: no files, as in version 1). */
+  files: FileOptions | null;
   /** How long the TCP connect may take. */
   connectTimeoutMs?: number;
 }
@@ -72,6 +75,7 @@ export async function connectClient(options: ClientOptions, view: ChatView): Pro
     },
   };
   const live = new LiveSession(session, owner);
+  if (options.code !== null && options.files) new TransferDriver(live, view, options.files);
 
   // The HELLO's curve work (about half a millisecond) is done before dialing, not after.
   const handshake = options.code === null ? null : newHandshake({ mode: 0, code: options.code }, options);

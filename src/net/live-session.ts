@@ -1,5 +1,5 @@
 import type { Channel } from "../core/channel.ts";
-import type { ChatLink, DeliveryEvent, SessionEnd } from "../core/chat.ts";
+import type { ChatLink, DeliveryEvent, FileLink, SessionEnd } from "../core/chat.ts";
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { SendResult, Session, SessionEvent } from "../core/session.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
@@ -20,6 +20,24 @@ export interface LiveSessionOwner {
   ended(live: LiveSession, end: SessionEnd): void;
   drained(live: LiveSession): void;
 }
+
+/**
+ * Something that speaks beside the chat on the same session (the file transfers): told of the session's
+ * events, and asked to write its frames before each output is taken, with the room the connection has.
+ */
+export interface SessionCompanion {
+  sessionEvent(event: SessionEvent): void;
+  /** Writes frames into the session (Session.writeFrame), at most about `room` bytes of bulk data. */
+  beforeOutput(room: number): void;
+  /** Whether it could write more right now (then the loop runs again soon, even if no socket event comes). */
+  readyForMore(): boolean;
+}
+
+/**
+ * The connection's queue is kept below this with bulk data (files), so that a message typed meanwhile waits
+ * behind at most this much in this program (and the flow window bounds what waits further down).
+ */
+const BULK_HIGH_WATER = 256 * 1024;
 
 /** A version-2 connection whose handshake completed: what the session needs of it. */
 export interface SecureStart {
@@ -52,9 +70,13 @@ export class LiveSession implements ChatLink, ConnectionUser {
     this.pump();
   });
   private lastPeer = "";
+  private companion: SessionCompanion | null = null;
+  private morePending = false;
   private readingPaused = false;
   private endReported = false;
   private resolveClosed!: () => void;
+  /** Version 2: files to and from the peer (set by the transfer driver). */
+  files: FileLink | null = null;
   /** Version 2: the secret that proves a reconnecting client is this session's (from its first handshake). */
   resumeSecret: Uint8Array | null = null;
   /** Settles once the session is over and its last socket closed (its goodbye written, or given up). */
@@ -119,6 +141,16 @@ export class LiveSession implements ChatLink, ConnectionUser {
     this.attach(connection, start);
   }
 
+  /** Adds a companion (the file transfers) that writes beside the chat. */
+  accompany(companion: SessionCompanion): void {
+    this.companion = companion;
+  }
+
+  /** Runs the loop now: the companion has something to say (a disk read finished, say). */
+  refresh(): void {
+    this.pump();
+  }
+
   // ---- ChatLink: what a front end does ----
 
   send(payload: Bytes): SendResult {
@@ -179,6 +211,7 @@ export class LiveSession implements ChatLink, ConnectionUser {
 
   drained(): void {
     this.owner.drained(this);
+    if (this.companion) this.pump(); // room for more bulk data
   }
 
   socketClosed(error?: Error): void {
@@ -196,10 +229,15 @@ export class LiveSession implements ChatLink, ConnectionUser {
   private pump(): void {
     const events = this.session.takeEvents();
     if (events.length > 0) this.dispatch(events);
+    const connection = this.connection;
+    if (this.companion && connection) {
+      this.companion.beforeOutput(
+        Math.max(0, BULK_HIGH_WATER - connection.bufferedBytes - this.session.pendingOutput),
+      );
+    }
     // Written after dispatch, and not before the owner has handed the messages over (a hold on the
     // connection), so an ACK leaves only once its message is with the user.
     const output = this.session.takeOutput();
-    const connection = this.connection;
     if (connection) {
       connection.write(output);
       // The session let go of this connection: it ended (the goodbye is flushed first) or it dropped it
@@ -219,7 +257,22 @@ export class LiveSession implements ChatLink, ConnectionUser {
       void this.settleClosed(connection);
     } else {
       this.timer.set(this.session.deadline());
+      this.moreSoon();
     }
+  }
+
+  /**
+   * The socket took all it was given (no `drain` will come) but the companion has more ready: run the loop
+   * again on the next turn of the event loop, after whatever else is waiting (chat input, received bytes).
+   */
+  private moreSoon(): void {
+    if (this.morePending || !this.companion || !this.connection) return;
+    if (this.connection.bufferedBytes > 0 || !this.companion.readyForMore()) return;
+    this.morePending = true;
+    setImmediate(() => {
+      this.morePending = false;
+      this.pump();
+    });
   }
 
   private connectionDropped(reason: string): void {
@@ -240,6 +293,7 @@ export class LiveSession implements ChatLink, ConnectionUser {
       if (event.type === "message" || event.type === "ack") continue;
       this.deliver(events, runStart, i);
       runStart = i + 1;
+      this.companion?.sessionEvent(event);
       switch (event.type) {
         case "open":
           this.owner.opened(this);

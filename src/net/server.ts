@@ -14,6 +14,7 @@ import { describeNetError } from "./errors.ts";
 import { HandshakeDriver } from "./handshake-driver.ts";
 import { LiveSession, type LiveSessionOwner } from "./live-session.ts";
 import type { SessionTiming } from "./timing.ts";
+import { type FileOptions, TransferDriver } from "./transfer-driver.ts";
 
 export interface ServerOptions extends SessionTiming {
   /** Bind address; undefined means every interface, IPv6 and IPv4. */
@@ -22,7 +23,7 @@ export interface ServerOptions extends SessionTiming {
   port: number;
   maxMessage: number;
   /** Protocol version 2 with this code (the default); null for version 1 (--no-encryption). */
-  secure: { code: ServerCode; resumeWindowMs: number } | null;
+  secure: { code: ServerCode; resumeWindowMs: number; files: FileOptions } | null;
 }
 
 export interface ChatServer {
@@ -117,7 +118,7 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
         if (channel.mode === 1) resumeSession(driver, channel);
         else {
           gate.settled(driver, true, now());
-          openSession(driver.connection, channel, secure.resumeWindowMs);
+          openSession(driver.connection, channel, secure);
           serveGate();
         }
       },
@@ -133,7 +134,11 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
     return secret && sameSecret(resumeTag(secret, sid), tag) ? secret : null;
   }
 
-  function openSession(connection: Connection, channel: ChannelUp, resumeWindowMs: number): void {
+  function openSession(
+    connection: Connection,
+    channel: ChannelUp,
+    { resumeWindowMs, files }: NonNullable<ServerOptions["secure"]>,
+  ): void {
     const secure = new SecureChannel(channel.keys);
     if (active) {
       // Inside the channel, so that only a client with the right code learns the server is busy.
@@ -157,6 +162,7 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
     });
     const live = new LiveSession(session, owner);
     live.resumeSecret = channel.resumeSecret;
+    new TransferDriver(live, view, files);
     active = live;
     live.attach(connection, {
       channel: secure,

@@ -216,7 +216,11 @@ export class IncomingTransfer {
       this.refuse(`${entry.path} starts past its own end`);
       return;
     }
-    if (entry.offset === 0 && held) this.written -= held.size; // its held part is discarded: written anew
+    if (entry.offset === 0 && held) {
+      // Its held part is discarded (the sender's bytes differ): written anew, and reported anew from here.
+      this.written -= held.size;
+      this.lastReported = Math.min(this.lastReported, this.written);
+    }
     this.held = null;
     this.file = {
       entry,
@@ -423,7 +427,8 @@ export class IncomingTransfer {
   }
 
   private recordFirst(path: string): void {
-    if (this.firstEntries.length < FIRST_ENTRIES) this.firstEntries.push(path);
+    if (this.firstEntries.length < FIRST_ENTRIES && !this.firstEntries.includes(path))
+      this.firstEntries.push(path);
   }
 
   /** Ends the transfer with FILE_CANCEL (side 1) and its reason: a broken rule, a disk error, the user. */

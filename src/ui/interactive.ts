@@ -11,11 +11,21 @@ import type {
 } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
-import { COMMAND_HELP, parseInput } from "./commands.ts";
+import type { TransferEvent } from "../transfer/events.ts";
+import { COMMAND_HELP, type Input, parseInput } from "./commands.ts";
 import { describeEnd, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
 import { blockLines, splitLines } from "./message-block.ts";
+import { ProgressMeter } from "./progress-meter.ts";
 import { sanitize } from "./sanitize.ts";
 import { type LineMark, TerminalScreen } from "./terminal-screen.ts";
+import {
+  checkingLine,
+  describeCancelled,
+  describeDone,
+  describeOffer,
+  progressLine,
+  safeName,
+} from "./transfer-text.ts";
 
 /** Incoming messages longer than this are shown cut, with their full size. */
 const DISPLAY_LIMIT = 4096;
@@ -27,6 +37,8 @@ const MARKS_KEPT = 256;
 export interface InteractiveOptions {
   role: Role;
   color: boolean;
+  /** Offers of files are accepted without asking (--accept-files). */
+  acceptFiles?: boolean;
   /** The user asked to leave (Ctrl-C, Ctrl-D, /quit). */
   quit: () => void;
 }
@@ -46,6 +58,9 @@ export class InteractiveView implements ChatView {
   private opened = false;
   /** The client during an outage: what the status line says is being done ("reconnecting…"). */
   private outageDoing: string | null = null;
+  private readonly statusParts = new Map<string, string>();
+  /** Running transfers' meters, by direction and id: rate and time left from the receiver's reports. */
+  private readonly meters = new Map<string, ProgressMeter>();
 
   constructor(private readonly options: InteractiveOptions) {
     this.c = createColors(options.color);
@@ -66,12 +81,23 @@ export class InteractiveView implements ChatView {
    * cut to the terminal's width, and control characters in it are shown escaped, as in messages.
    */
   setStatus(text: string): void {
-    this.screen.setStatus(text);
+    this.setStatusPart("main", text);
   }
 
-  /** Removes the status line. */
+  /** Removes what setStatus showed. */
   clearStatus(): void {
-    this.screen.clearStatus();
+    this.setStatusPart("main", null);
+  }
+
+  /**
+   * One part of the status line, by key: an outage, each running transfer. The parts share the one line,
+   * in the order they were first set.
+   */
+  private setStatusPart(key: string, text: string | null): void {
+    if (text === null) this.statusParts.delete(key);
+    else this.statusParts.set(key, text);
+    if (this.statusParts.size === 0) this.screen.clearStatus();
+    else this.screen.setStatus([...this.statusParts.values()].join("   "));
   }
 
   // ---- ChatView ----
@@ -119,7 +145,7 @@ export class InteractiveView implements ChatView {
       this.screen.print(
         `${this.c.yellow("●")} the client's connection dropped (${lost.reason}) — keeping the session for ${window}`,
       );
-      this.setStatus(`waiting for the client to come back (at most ${window})…`);
+      this.setStatusPart("outage", `waiting for the client to come back (at most ${window})…`);
     } else {
       this.screen.print(`${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`);
       this.outage(link, "reconnecting…");
@@ -133,7 +159,7 @@ export class InteractiveView implements ChatView {
 
   resumed(_link: ChatLink, resumed: Resumed): void {
     this.outageDoing = null;
-    this.clearStatus();
+    this.setStatusPart("outage", null);
     const resent = `${resumed.resent} message${resumed.resent === 1 ? "" : "s"} resent`;
     this.screen.print(`${this.c.green("●")} back after ${(resumed.afterMs / 1000).toFixed(1)} s — ${resent}`);
   }
@@ -142,7 +168,10 @@ export class InteractiveView implements ChatView {
   private outage(link: ChatLink, doing: string): void {
     this.outageDoing = doing;
     const waiting = link.unackedCount;
-    this.setStatus(waiting > 0 ? `${doing} ${waiting} message${waiting === 1 ? "" : "s"} waiting` : doing);
+    this.setStatusPart(
+      "outage",
+      waiting > 0 ? `${doing} ${waiting} message${waiting === 1 ? "" : "s"} waiting` : doing,
+    );
   }
 
   delivered(_link: ChatLink, events: DeliveryEvent[]): undefined {
@@ -156,7 +185,8 @@ export class InteractiveView implements ChatView {
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
     this.outageDoing = null;
-    this.clearStatus();
+    this.statusParts.clear();
+    this.screen.clearStatus();
     const ok = end.kind === "bye" || end.kind === "peer-bye";
     // A session that never started (busy, a wrong code, a failed handshake) has nothing to sum up.
     const summary = this.opened ? formatStats(end.stats) : [];
@@ -180,6 +210,44 @@ export class InteractiveView implements ChatView {
 
   notice(text: string): void {
     this.screen.print(this.c.dim(text));
+  }
+
+  fileEvent(_link: ChatLink, event: TransferEvent): void {
+    const t = event.transfer;
+    const key = `${t.direction}:${t.id}`;
+    const now = performance.now();
+    switch (event.type) {
+      case "offer":
+        this.meters.set(key, new ProgressMeter(now));
+        this.screen.print(
+          t.direction === "out"
+            ? this.c.dim(describeOffer(event, this.peerName, false))
+            : this.c.bold(describeOffer(event, this.peerName, this.options.acceptFiles === true)),
+        );
+        return;
+      case "progress": {
+        const meter = this.meters.get(key) ?? new ProgressMeter(now);
+        this.meters.set(key, meter);
+        meter.add(event.bytes, now);
+        this.setStatusPart(key, progressLine(event, meter));
+        return;
+      }
+      case "checking":
+        this.setStatusPart(key, checkingLine(event));
+        return;
+      case "done": {
+        const startedAt = this.meters.get(key)?.startedAt ?? now;
+        this.meters.delete(key);
+        this.setStatusPart(key, null);
+        this.screen.print(this.c.green(describeDone(event, now - startedAt, this.peerName)));
+        return;
+      }
+      case "cancelled":
+        this.meters.delete(key);
+        this.setStatusPart(key, null);
+        this.screen.print(this.c.yellow(describeCancelled(event, this.peerName)));
+        return;
+    }
   }
 
   /** Reports a failure that ends the program. */
@@ -218,12 +286,86 @@ export class InteractiveView implements ChatView {
         return;
       case "unknown":
         this.screen.print(
-          this.c.yellow(`unknown command ${input.command}; /help lists them (//text sends '/text')`),
+          this.c.yellow(
+            `unknown command ${safeName(input.command)}; /help lists them (//text sends '/text')`,
+          ),
         );
+        return;
+      case "usage":
+        this.screen.print(this.c.yellow(input.error));
+        return;
+      case "send":
+      case "accept":
+      case "decline":
+      case "cancel":
+      case "files":
+        this.fileCommand(input);
         return;
       case "message":
         this.sendText(text, input.text);
     }
+  }
+
+  private fileCommand(
+    input: Extract<Input, { kind: "send" | "accept" | "decline" | "cancel" | "files" }>,
+  ): void {
+    const files = this.link?.files;
+    if (!files) {
+      const why = this.link
+        ? "files need encryption (this session runs with --no-encryption)"
+        : `no ${this.peerName} is connected`;
+      this.screen.print(this.c.yellow(why));
+      return;
+    }
+    switch (input.kind) {
+      case "send":
+        void files.send(input.path).then((result) => {
+          if (!result.ok) this.screen.print(this.c.red(`not sent: ${result.error}`));
+        });
+        this.screen.prompt();
+        return;
+      case "accept":
+      case "decline": {
+        const done = input.kind === "accept" ? files.accept(input.id) : files.decline(input.id);
+        if (!done) this.screen.print(this.c.yellow(this.noOfferSaid(files.waitingOffers(), input.id)));
+        else this.screen.prompt();
+        return;
+      }
+      case "cancel": {
+        const cancelled = files.cancel(input);
+        if (!cancelled) {
+          const live = files.underWay();
+          this.screen.print(
+            this.c.yellow(
+              live.length === 0
+                ? "no transfer is under way"
+                : `which one? ${live.map((t) => `/cancel ${t.direction} ${t.id}`).join(", ")}`,
+            ),
+          );
+        } else this.screen.prompt();
+        return;
+      }
+      case "files": {
+        const live = files.underWay();
+        this.screen.print(
+          ...(live.length === 0
+            ? ["no transfer is under way"]
+            : live.map(
+                (t) =>
+                  `${t.direction === "out" ? "↑ sending" : "↓ receiving"} #${t.id} ${safeName(t.name)} (${t.state})`,
+              )
+          ).map((line) => this.c.dim(line)),
+        );
+        return;
+      }
+    }
+  }
+
+  private noOfferSaid(waiting: number[], id: number | undefined): string {
+    if (waiting.length === 0) return `no offer from the ${this.peerName} is waiting`;
+    if (id !== undefined)
+      return `no offer #${id} is waiting (waiting: ${waiting.map((n) => `#${n}`).join(", ")})`;
+    return `several offers wait: say which (${waiting.map((n) => `#${n}`).join(", ")})`;
   }
 
   private sendText(typed: string, text: string): void {

@@ -123,4 +123,50 @@ export const jsonFormat: ScriptFormat = {
   },
   error: (out, message) => emit(out, { event: "error", message }),
   notice: (out, text) => out.stderr.push(`121chat: ${text}\n`),
+  file(out, event) {
+    const t = event.transfer;
+    const common = { id: t.id, direction: t.direction, name: t.name };
+    switch (event.type) {
+      case "offer":
+        emit(out, {
+          event: "file-offer",
+          ...common,
+          bytes: t.totalBytes,
+          entries: t.entries,
+          first_entries: event.firstEntries,
+        });
+        return;
+      case "progress":
+        emit(out, {
+          event: "file-progress",
+          ...common,
+          bytes: event.bytes,
+          total: t.totalBytes,
+          ...(event.currentPath === null
+            ? {}
+            : { file: event.currentPath, file_bytes: event.currentBytes, file_size: event.currentSize }),
+        });
+        return;
+      case "checking":
+        return; // progress of a local check, not of the transfer: stderr is enough
+      case "done":
+        emit(out, {
+          event: "file-done",
+          ...common,
+          bytes: t.totalBytes,
+          ...(event.localName === null ? {} : { local_name: event.localName }),
+          resumed_from: event.resumedFrom,
+        });
+        return;
+      case "cancelled":
+        emit(out, {
+          event: "file-cancelled",
+          ...common,
+          by: event.by,
+          reason: event.reason,
+          declined: event.declined,
+        });
+        return;
+    }
+  },
 };

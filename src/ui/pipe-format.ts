@@ -1,5 +1,6 @@
 import { describeEnd, formatStats, formatUnacked } from "./format.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
+import { checkingLine, describeCancelled, describeDone, describeOffer, safeName } from "./transfer-text.ts";
 
 const NEWLINE = new Uint8Array([0x0a]);
 const status = (out: ScriptStreams, text: string) => out.stderr.push(`121chat: ${text}\n`);
@@ -41,4 +42,26 @@ export const pipeFormat: ScriptFormat = {
   },
   error: (out, message) => status(out, `error: ${message}`),
   notice: (out, text) => status(out, text),
+  file(out, event, peerName) {
+    switch (event.type) {
+      case "offer":
+        status(out, describeOffer(event, peerName, false).replace(/: \/accept.*$/, ""));
+        return;
+      case "progress":
+        status(
+          out,
+          `#${event.transfer.id} ${safeName(event.transfer.name)}: ${event.bytes} of ${event.transfer.totalBytes} bytes`,
+        );
+        return;
+      case "checking":
+        status(out, checkingLine(event));
+        return;
+      case "done":
+        status(out, describeDone(event, 0, peerName));
+        return;
+      case "cancelled":
+        status(out, describeCancelled(event, peerName));
+        return;
+    }
+  },
 };

@@ -1,6 +1,7 @@
 import type { ConnectionLost, Reconnecting, Resumed, SessionEnd } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
 import type { Bytes } from "../protocol/bytes.ts";
+import type { TransferEvent } from "../transfer/events.ts";
 import type { OutputBatch } from "./output-batch.ts";
 
 /** Where a script-mode front end writes: stdout is the data (or the JSON events), stderr the status. */
@@ -28,4 +29,6 @@ export interface ScriptFormat {
   error(out: ScriptStreams, message: string): void;
   /** Status that is not an event of the protocol (a refused connection, say): always stderr. */
   notice(out: ScriptStreams, text: string): void;
+  /** A transfer's news (progress already thinned out to a few a second). */
+  file(out: ScriptStreams, event: TransferEvent, peerName: string): void;
 }

@@ -9,11 +9,15 @@ import type {
 } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
 import { type Bytes, flat } from "../protocol/bytes.ts";
+import type { TransferEvent } from "../transfer/events.ts";
 import { type InputLine, LineSplitter } from "./line-splitter.ts";
 import { OutputBatch } from "./output-batch.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 
 const CR = 0x0d;
+
+/** file-progress events a second, at most, per transfer. */
+const PROGRESS_PER_SECOND = 10;
 
 /** Input stops being read while more than this is queued for the socket. */
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -28,6 +32,8 @@ export interface ScriptViewOptions {
    * ending (Windows gives `\r\n`), not part of the message. Piped input is sent byte for byte.
    */
   typed?: boolean;
+  /** A client says goodbye when its input ends (default); not with --send, which ends the session itself. */
+  leaveAtEndOfInput?: boolean;
 }
 
 /**
@@ -43,6 +49,7 @@ export class ScriptView implements ChatView {
   private readonly out: ScriptStreams;
   private readonly format: ScriptFormat;
   private readonly peerName: string;
+  private readonly lastProgress = new Map<string, number>();
 
   constructor(private readonly options: ScriptViewOptions) {
     this.format = options.format;
@@ -132,6 +139,18 @@ export class ScriptView implements ChatView {
     this.out.stderr.flush();
   }
 
+  fileEvent(_link: ChatLink, event: TransferEvent): void {
+    if (event.type === "progress") {
+      // At most PROGRESS_PER_SECOND a second per transfer: a script wants news, not a flood.
+      const key = `${event.transfer.direction}:${event.transfer.id}`;
+      const now = performance.now();
+      if (now - (this.lastProgress.get(key) ?? Number.NEGATIVE_INFINITY) < 1000 / PROGRESS_PER_SECOND) return;
+      this.lastProgress.set(key, now);
+    }
+    this.format.file(this.out, event, this.peerName);
+    this.flush();
+  }
+
   /** Reports a failure that ends the program (a connection that could not be made, say). */
   error(message: string): void {
     this.format.error(this.out, message);
@@ -158,7 +177,7 @@ export class ScriptView implements ChatView {
     const last = splitter.end();
     if (last && !(await this.sendLine(last))) return;
     this.out.stdout.flush();
-    if (this.options.role === "client") await this.finish();
+    if (this.options.role === "client" && this.options.leaveAtEndOfInput !== false) await this.finish();
   }
 
   /** Sends one line; false when there will never be a session to send it on. */

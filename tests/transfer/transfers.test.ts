@@ -206,9 +206,10 @@ describe("resume", () => {
   });
 
   test("across runs: a part with other bytes is started over (the sender's prefix hash differs)", () => {
-    const contents = big(500_000);
+    // A held part larger than the window's 1 MiB floor: the receiver must report from the restart on.
+    const contents = big(3_000_000);
     const pair = new TransferPair({ f: contents });
-    pair.download.parts.set("f.121chat-part", big(200_000, 99));
+    pair.download.parts.set("f.121chat-part", big(1_500_000, 99));
     pair.offer(listingOf("f", { f: contents }));
     pair.settle();
     expect(pair.download.files.get("f")).toEqual(contents);

@@ -32,9 +32,10 @@ const view = new InteractiveView({
   },
 });
 
-// `encrypted` and `suspended` are fields protocol version 2 adds to ChatLink: given apart, so that the
-// driver builds with and without them.
-const base: Omit<ChatLink, "encrypted" | "suspended"> = {
+const link: ChatLink = {
+  encrypted: false,
+  suspended: false,
+  files: null,
   peer: "stand-in peer",
   peerMaxMessage: 1 << 20,
   bufferedBytes: 0,
@@ -53,7 +54,6 @@ const base: Omit<ChatLink, "encrypted" | "suspended"> = {
   pauseReading() {},
   resumeReading() {},
 };
-const link: ChatLink = Object.assign(base, { encrypted: false, suspended: false });
 
 view.connected(link);
 view.start();

@@ -1,0 +1,138 @@
+import type { FileLink } from "../core/chat.ts";
+import type { SessionEvent } from "../core/session.ts";
+import { Disk } from "../disk/disk.ts";
+import { listSource } from "../disk/list-source.ts";
+import type { Direction, TransferEvent } from "../transfer/events.ts";
+import { Transfers } from "../transfer/transfers.ts";
+import { now } from "./deadline-timer.ts";
+import type { LiveSession, SessionCompanion } from "./live-session.ts";
+
+export interface FileOptions {
+  /** Where received files go. */
+  downloadDir: string;
+  /** Accept offers without asking (--accept-files). */
+  acceptFiles: boolean;
+  /** Decline offers at once with this reason (a front end that cannot ask, without --accept-files). */
+  autoDecline?: string;
+}
+
+export interface FileView {
+  fileEvent(link: LiveSession, event: TransferEvent): void;
+  notice(text: string): void;
+}
+
+/**
+ * The file transfers of one live session: the pure Transfers beside the Session, and the Disk beside the
+ * socket. Frames go through the session (file data only when the connection has room, so chat is never
+ * queued behind it here), disk actions to the Disk, and its results back; events go to the front end.
+ */
+export class TransferDriver implements FileLink, SessionCompanion {
+  private readonly transfers: Transfers;
+  private readonly disk: Disk;
+
+  constructor(
+    private readonly live: LiveSession,
+    private readonly view: FileView,
+    options: FileOptions,
+  ) {
+    this.transfers = new Transfers({
+      autoAccept: options.acceptFiles,
+      ...(options.autoDecline === undefined ? {} : { autoDecline: options.autoDecline }),
+    });
+    this.disk = new Disk({
+      downloadDir: options.downloadDir,
+      onResult: (result) => {
+        this.transfers.diskResult(result, now());
+        this.live.refresh();
+      },
+    });
+    live.session.files = this.transfers;
+    live.files = this;
+    live.accompany(this);
+  }
+
+  // ---- FileLink: what a front end does ----
+
+  async send(path: string): Promise<{ ok: true; id: number } | { ok: false; error: string }> {
+    let listing: Awaited<ReturnType<typeof listSource>>;
+    try {
+      listing = await listSource(path);
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    if (this.live.session.state === "closed") return { ok: false, error: "the session is over" };
+    const id = this.transfers.offer(listing, now());
+    this.disk.registerSource(`out:${id}`, listing);
+    for (const skipped of listing.skipped)
+      this.view.notice(`#${id}: left out ${skipped.path}: ${skipped.reason}`);
+    this.live.refresh();
+    return { ok: true, id };
+  }
+
+  accept(id?: number): boolean {
+    return this.act(this.transfers.accept(id));
+  }
+
+  decline(id?: number): boolean {
+    return this.act(this.transfers.decline(id, "declined"));
+  }
+
+  cancel(target: { id?: number; direction?: Direction }): { id: number; direction: Direction } | null {
+    const cancelled = this.transfers.cancel(target, "cancelled");
+    this.live.refresh();
+    return cancelled;
+  }
+
+  underWay(): ReturnType<Transfers["live"]> {
+    return this.transfers.live();
+  }
+
+  waitingOffers(): number[] {
+    return this.transfers.waitingOffers();
+  }
+
+  // ---- SessionCompanion: what the live session does ----
+
+  sessionEvent(event: SessionEvent): void {
+    switch (event.type) {
+      case "suspended":
+        this.transfers.suspended();
+        return;
+      case "resumed":
+        this.transfers.resumed();
+        return;
+      case "closed":
+        this.transfers.sessionEnded();
+        this.flush();
+        void this.disk.close();
+        return;
+      default:
+        return;
+    }
+  }
+
+  beforeOutput(room: number): void {
+    const session = this.live.session;
+    if (session.state === "open" && session.attached && room > 0) this.transfers.pull(room, now());
+    this.flush();
+  }
+
+  readyForMore(): boolean {
+    const session = this.live.session;
+    return session.state === "open" && session.attached && this.transfers.ready(now());
+  }
+
+  /** Frames into the session, actions to the disk, events to the front end. */
+  private flush(): void {
+    const session = this.live.session;
+    // A frame that cannot be written now (no connection) is said again after the resume.
+    for (const frame of this.transfers.takeFrames()) session.writeFrame(frame.type, frame.id, frame.payload);
+    for (const action of this.transfers.takeActions()) this.disk.submit(action);
+    for (const event of this.transfers.takeEvents()) this.view.fileEvent(this.live, event);
+  }
+
+  private act(done: boolean): boolean {
+    if (done) this.live.refresh();
+    return done;
+  }
+}
