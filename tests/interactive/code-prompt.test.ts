@@ -98,10 +98,8 @@ describe.skipIf(!tmuxAvailable())("the code prompt", () => {
 
       await server.waitForShellPrompt();
       await server.run("121chat server --port 0 --host 127.0.0.1 --no-encryption");
-      const plain = await server.waitForText(
-        /listening on port (\d+)\b[^\n]*\n(?:.*\n)*?.*not encrypted \(--no-encryption\)/,
-      );
-      const port = /listening on port (\d+)/.exec(plain[0])?.[1];
+      await server.waitForText(/not encrypted \(--no-encryption\)/);
+      const port = [...(await server.capture()).matchAll(/listening on port (\d+)/g)].pop()?.[1];
       await client.waitForShellPrompt();
       await client.run(`121chat client 127.0.0.1:${port} --no-encryption`);
       await client.waitForText(/connected to 127\.0\.0\.1:\d+ — not encrypted/);
