@@ -5,6 +5,7 @@
  * stayed flat, and the round-trip percentiles are printed. Exits 1 on any fault. See SOAK_USAGE.
  */
 import { readFileSync } from "node:fs";
+import { generateCode } from "../src/secure/code.ts";
 import { type Side, SoakBooks } from "./soak/books.ts";
 import { EventProcess } from "./soak/event-process.ts";
 import { cpuSeconds, rssBytes, SAMPLES_PER_SECOND } from "./soak/memory.ts";
@@ -99,16 +100,20 @@ async function soak(options: SoakOptions): Promise<number> {
   return 1;
 }
 
-/** Starts the server, reads its port, starts the client; resolves once both report `connected`. */
+/**
+ * Starts the server, reads its port, starts the client; resolves once both report `connected`. Both get the
+ * same code, drawn for this run: they talk version 2, encrypted, as users' programs do.
+ */
 async function startPrograms(books: SoakBooks, started: Partial<Programs>): Promise<Programs> {
   const record = (side: Side) => (event: Parameters<SoakBooks["record"]>[1]) => books.record(side, event);
-  const server = new EventProcess(["server", "--host", HOST, "--port", "0"], record("server"));
+  const env = { CHAT121_CODE: generateCode() };
+  const server = new EventProcess(["server", "--host", HOST, "--port", "0"], record("server"), env);
   started.server = server;
   await waitUntil("the server's listening event", START_TIMEOUT_MS, () => {
     return books.events("server", "listening").length > 0;
   });
   const port = books.events("server", "listening")[0]?.port as number;
-  const client = new EventProcess(["client", `${HOST}:${port}`], record("client"));
+  const client = new EventProcess(["client", `${HOST}:${port}`], record("client"), env);
   started.client = client;
   await waitUntil("both connected events", START_TIMEOUT_MS, () => {
     return books.events("server", "connected").length > 0 && books.events("client", "connected").length > 0;
