@@ -10,6 +10,7 @@ import {
   waitForAcks,
   writePaced,
 } from "../helpers/resume-chat.ts";
+import { newSeed, seeded } from "../helpers/seeded.ts";
 
 /**
  * Issue 10, end to end: a real server and client (JSON mode, version 2, resume on by default) talk through a
@@ -148,18 +149,6 @@ for (const { name, point, cut, args } of CASES) {
   });
 }
 
-/** A small seeded generator (mulberry32), so that a failing run can be repeated with its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random lines: mostly short, one in twelve spanning records. */
 function randomSizes(random: () => number, count: number): number[] {
   return Array.from({ length: count }, () =>
@@ -187,7 +176,7 @@ function randomPoint(random: () => number, index: number): CutPoint {
 const RANDOM_CUTS = 5;
 const seeds = process.env.RESUME_SEED
   ? [Number(process.env.RESUME_SEED)]
-  : Array.from({ length: 3 }, () => Math.floor(Math.random() * 2 ** 31));
+  : Array.from({ length: 3 }, newSeed);
 
 for (const seed of seeds) {
   test(`${RANDOM_CUTS} cuts at random points, by reset and by close, either way (seed ${seed}; RESUME_SEED=${seed} repeats it): every message once, in order, all acknowledged; both exit 0`, async () => {

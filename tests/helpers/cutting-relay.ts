@@ -137,6 +137,7 @@ export class CuttingRelay {
       stop: () => {
         if (this.chaosTimer) clearTimeout(this.chaosTimer);
         this.chaosTimer = null;
+        for (const link of this.links) link.disarm();
       },
     };
   }
@@ -307,6 +308,11 @@ export class RelayLink {
       const at = this.resolvePoint(point);
       if (at !== undefined && at < this.forwarded[point.direction]) this.fire();
     });
+  }
+
+  /** Forgets an armed cut that has not been made yet (`cutAt`'s promise then never settles). */
+  disarm(): void {
+    this.trigger = null;
   }
 
   /** Stops forwarding both ways and ignores closes: the connection stays open and silent. */
