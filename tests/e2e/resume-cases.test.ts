@@ -4,6 +4,7 @@ import { FrameType } from "../../src/protocol/constants.ts";
 import { exitOf } from "../helpers/bounded.ts";
 import { expectClientChats } from "../helpers/chat.ts";
 import { type CutPoint, CuttingRelay, type Direction, type RelayLink } from "../helpers/cutting-relay.ts";
+import { PipeProgram } from "../helpers/pipe-program.ts";
 import { JsonProgram } from "../helpers/program.ts";
 import {
   expectCleanEnd,
@@ -289,4 +290,98 @@ test("while the server holds a session: a new client gets BUSY with the time lef
   expect(of(server, "code-failed")).toEqual([]);
   expectNoEnd(server, client);
   await expectCleanEnd(server, client);
+});
+
+test("the server restarted meanwhile: the client's resume is refused (no such session), it stops trying at once, lists what was never acknowledged, exits 1", async () => {
+  const { server, client, relay } = await chatThroughRelay();
+  writeLines(client, ["delivered"]);
+  await waitForAcks(client, 1);
+
+  relay.refusing = "reset";
+  (relay.current as RelayLink).cut({ how: "reset" });
+  await client.waitFor((e) => e.event === "connection-lost");
+  writeLines(client, ["never acknowledged"]);
+  await client.waitFor((e) => e.event === "sent" && e.id === 2);
+  // A new server (same code) where the old one was: it has never heard of this session.
+  server.kill("SIGKILL");
+  const restarted = await JsonProgram.server(["--host", HOST]);
+  cleanups.push(() => restarted.stop());
+  relay.target = { host: HOST, port: restarted.port };
+  relay.refusing = null;
+  const openedAt = performance.now();
+
+  expect(await exitOf(client, 15_000)).toBe(1);
+  expect(performance.now() - openedAt).toBeLessThan(10_000); // at its next attempt, not at the window's end
+  const ended = await client.waitFor((e) => e.event === "disconnected");
+  expect(ended.kind).toBe("lost");
+  expect(String(ended.reason)).toContain("the server no longer has this session");
+  expect(ended.unacked).toEqual([2]);
+  expect(client.stderr).toContain("#2 (18 B) never acknowledged");
+  expect(of(client, "resumed")).toEqual([]);
+  // The restarted server refused a resume: not a failed code attempt, and it still serves.
+  expect(of(restarted, "code-failed")).toEqual([]);
+  expect(of(restarted, "connected")).toEqual([]);
+  await expectClientChats(restarted, `${HOST}:${restarted.port}`);
+});
+
+test("the server's window passed before the client noticed the drop: its resume is refused, it ends at once and exits 1", async () => {
+  // The cut reaches only the server, which starts its 1 s window at once; the client hears nothing until
+  // its keepalive gives up (2.5 to 3 s later), by which time the server has ended the session.
+  const { server, client, relay } = await chatThroughRelay(
+    ["--resume-window", "1"],
+    ["--ping-interval", "0.5", "--dead-after", "3"],
+  );
+  writeLines(client, ["delivered"]);
+  await waitForAcks(client, 1);
+
+  (relay.current as RelayLink).cut({ how: "close", sides: "server" });
+  const serverEnd = await server.waitFor((e) => e.event === "disconnected", 10_000);
+  expect(serverEnd.kind).toBe("lost");
+  expect(of(client, "connection-lost")).toEqual([]); // not noticed yet
+
+  expect(await exitOf(client, 15_000)).toBe(1);
+  const ended = await client.waitFor((e) => e.event === "disconnected");
+  expect(ended.kind).toBe("lost");
+  expect(String(ended.reason)).toContain("the server no longer has this session");
+  expect(of(client, "connection-lost")).toHaveLength(1);
+  expect(of(client, "reconnecting")).toHaveLength(1);
+  await expectClientChats(server, `${HOST}:${relay.port}`);
+});
+
+test("pipe mode: the status lines tell of the drop and the return; stdout carries each message once", async () => {
+  let relay: CuttingRelay | null = null;
+  const server = await PipeProgram.server(["--host", HOST]);
+  cleanups.push(() => server.stop());
+  relay = new CuttingRelay({ host: HOST, port: server.port });
+  cleanups.push(() => relay?.close());
+  const client = new PipeProgram(["client", `${HOST}:${relay.port}`]);
+  cleanups.push(() => client.stop());
+  await client.waitForStderr(/connected to /);
+
+  const fromClient = makeLines("client", [40, 100_000, 40, 40]);
+  const fromServer = makeLines("server", [40, 40, 80_000]);
+  const cut = (relay.current as RelayLink).cutAt(
+    { direction: "to-server", record: 2, offset: 10 },
+    { how: "close" },
+  );
+  client.write(fromClient.map((line) => `${line}\n`).join(""));
+  server.write(fromServer.map((line) => `${line}\n`).join(""));
+  await cut;
+  await client.waitForStderr(/connection lost \(.+\): reconnecting\n/);
+  await client.waitForStderr(/reconnecting \(attempt 1, in \d+\.\d s\)…\n/);
+  await client.waitForStderr(/back after \d+\.\d s — \d+ messages? resent\n/);
+  await server.waitForStderr(/the client's connection dropped \(.+\): keeping the session for 60 s\n/);
+  await server.waitForStderr(/back after \d+\.\d s — \d+ messages? resent\n/);
+
+  const expected = (lines: string[]) => lines.map((line) => `${line}\n`).join("");
+  await server.waitForStdout(Buffer.byteLength(expected(fromClient)));
+  await client.waitForStdout(Buffer.byteLength(expected(fromServer)));
+  client.endInput();
+  expect(await exitOf(client, 20_000)).toBe(0);
+  expect(server.stdoutText).toBe(expected(fromClient));
+  expect(client.stdoutText).toBe(expected(fromServer));
+  await server.waitForStderr(/disconnected: /);
+  expect(server.stderr.match(/disconnected: /g)).toHaveLength(1);
+  expect(client.stderr.match(/disconnected: /g)).toHaveLength(1);
+  expect(await server.stop()).toBe(0);
 });

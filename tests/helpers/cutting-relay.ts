@@ -75,8 +75,12 @@ export class CuttingRelay {
   private waiters: (() => void)[] = [];
   private chaosTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /**
+   * @param target where new links are relayed to; a test may point it elsewhere (a restarted server) and
+   *   the next connection goes there.
+   */
   constructor(
-    private readonly target: { host: string; port: number },
+    public target: { host: string; port: number },
     host = "127.0.0.1",
   ) {
     this.listener = Bun.listen<End>({
