@@ -45,9 +45,49 @@ export async function writePaced(
   }
 }
 
+/** A program's events in brief (names and ids, no texts), for a failure's message. */
+export function brief(program: JsonProgram): string {
+  return program.events
+    .map((e) => (e.id === undefined ? e.event : `${e.event} ${e.id}${e.before_drop ? " (before drop)" : ""}`))
+    .join(", ");
+}
+
+/** Runs `wait`; a failure names the events so far in brief (the messages' texts can be megabytes). */
+async function briefly<T>(wait: () => Promise<T>, ...programs: JsonProgram[]): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    const what = programs.map((p, i) => `program ${i + 1}: ${brief(p)}`).join("\n");
+    throw new Error(`${String(error).slice(0, 300)}…\n${what}`);
+  }
+}
+
 /** Waits until `program` has an ack for each of ids 1..count (before_drop or not). */
 export async function waitForAcks(program: JsonProgram, count: number, timeoutMs = 30_000): Promise<void> {
-  await program.waitForCount((e) => e.event === "ack", count, timeoutMs);
+  await briefly(() => program.waitForCount((e) => e.event === "ack", count, timeoutMs), program);
+}
+
+/**
+ * Waits until the session is carried by a live connection on both sides: each drop either side noticed has
+ * been followed by its resume. (A goodbye sent over a connection that one side has not yet noticed is dead
+ * would be lost with it, and the other side would hold the session for its window.)
+ */
+export async function waitUntilBothLive(
+  server: JsonProgram,
+  client: JsonProgram,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const live = (program: JsonProgram) =>
+    of(program, "connection-lost").length === of(program, "resumed").length;
+  const deadline = performance.now() + timeoutMs;
+  while (!(live(server) && live(client))) {
+    if (performance.now() > deadline) {
+      throw new Error(
+        `not resumed within ${timeoutMs} ms:\nserver: ${brief(server)}\nclient: ${brief(client)}`,
+      );
+    }
+    await Bun.sleep(20);
+  }
 }
 
 /**
@@ -87,7 +127,11 @@ export async function expectCleanEnd(server: JsonProgram, client: JsonProgram): 
   const clientEnds = of(client, "disconnected");
   expect(clientEnds).toHaveLength(1);
   expect(clientEnds[0]).toMatchObject({ kind: "bye", unacked: [] });
-  const ended = await server.waitFor((e) => e.event === "disconnected", 10_000);
+  const ended = await briefly(
+    () => server.waitFor((e) => e.event === "disconnected", 10_000),
+    server,
+    client,
+  );
   expect(ended).toMatchObject({ kind: "peer-bye", unacked: [] });
   expect(of(server, "disconnected")).toHaveLength(1);
   // Nothing of the session after its end.
