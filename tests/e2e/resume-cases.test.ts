@@ -385,3 +385,24 @@ test("pipe mode: the status lines tell of the drop and the return; stdout carrie
   expect(client.stderr.match(/disconnected: /g)).toHaveLength(1);
   expect(await server.stop()).toBe(0);
 });
+
+test("a script's input ends during an outage with everything acknowledged: it waits for the resume to say goodbye, so the server hears it", async () => {
+  const { server, client, relay } = await chatThroughRelay();
+  writeLines(client, ["all acknowledged"]);
+  await waitForAcks(client, 1);
+
+  relay.refusing = "reset";
+  (relay.current as RelayLink).cut({ how: "reset" });
+  await client.waitFor((e) => e.event === "connection-lost");
+  client.endInput();
+  await Bun.sleep(500);
+  expect(of(client, "disconnected")).toEqual([]); // still there, waiting for the connection to come back
+
+  relay.refusing = null;
+  expect(await exitOf(client, 15_000)).toBe(0);
+  expect(of(client, "resumed")).toHaveLength(1);
+  // The goodbye went over the new connection: the server heard it at once, not at its window's end.
+  const ended = await server.waitFor((e) => e.event === "disconnected", 5_000);
+  expect(ended).toMatchObject({ kind: "peer-bye", unacked: [] });
+  expect(await server.stop()).toBe(0);
+});
