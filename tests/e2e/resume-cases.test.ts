@@ -161,9 +161,11 @@ test("drops during the resume itself (mid-HELLO, before CONFIRM, mid-RESUME, bef
   const { server, client, relay } = await chatThroughRelay();
   const resumeCuts: CutPoint[] = [
     { direction: "to-server", afterBytes: 40 }, // inside the client's mode-1 HELLO
-    { direction: "to-client", afterBytes: HELLO_TO_CLIENT }, // the server's HELLO through, then nothing
+    // The server's HELLO through, then nothing: the client's CONFIRM never reaches the server.
+    { direction: "to-client", afterBytes: HELLO_TO_CLIENT, soon: true },
     { direction: "to-client", record: 0, offset: 9 }, // inside the server's RESUME record
-    { direction: "to-server", afterBytes: HELLO_TO_SERVER + 41 }, // CONFIRM through, not the client's RESUME
+    // CONFIRM through, then nothing: the client's RESUME never reaches the server, nor the server's the client.
+    { direction: "to-server", afterBytes: HELLO_TO_SERVER + 41, soon: true },
   ];
   const cutsMade: Promise<void>[] = [];
   relay.onLink = (link) => {
@@ -197,9 +199,13 @@ test("drops during the resume itself (mid-HELLO, before CONFIRM, mid-RESUME, bef
   expect(of(client, "resumed")).toHaveLength(1);
   // A drop during a resume is not a new drop: the attempts count on (and back off) from the first.
   expect(of(client, "reconnecting").map((e) => e.attempt)).toEqual([1, 2, 3, 4, 5]);
-  // The server resumed on the link whose RESUME it got (the third) and lost that one too: a second drop.
+  // The server completes a resume only on a link where it got the client's RESUME (at most the third,
+  // cut inside the server's RESUME), and counts that link's loss as a drop of its own; the last resumes.
   expect(of(server, "resumed").length).toBeGreaterThanOrEqual(1);
   expect(of(server, "connection-lost").length).toBe(of(server, "resumed").length);
+  // Broken resume handshakes are not failed code attempts: the code stays.
+  expect(of(server, "code-failed")).toEqual([]);
+  expect(of(server, "code")).toEqual([]);
   expect(relay.cuts.map((c) => c.where)).toHaveLength(resumeCuts.length + 1);
   expectNoEnd(server, client);
   await expectCleanEnd(server, client);

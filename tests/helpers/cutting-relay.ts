@@ -40,14 +40,20 @@ export interface Cut {
   settleMs?: number;
 }
 
-/** Where a cut falls in one direction's byte stream, counted from the start of the link. */
-export type CutPoint =
+/**
+ * Where a cut falls in one direction's byte stream, counted from the start of the link. The cut is made when
+ * the first byte beyond the point arrives (so a cut before a record falls when that record comes), or, with
+ * `soon`, as soon as the bytes before the point have been forwarded (nothing more crosses either way, even
+ * if the next byte of that direction never comes).
+ */
+export type CutPoint = (
   | { direction: Direction; afterBytes: number }
   /**
    * `offset` bytes into the `record`-th record after the handshake (0: the first record; offset 0: on the
    * boundary before it, so the record is not forwarded at all).
    */
-  | { direction: Direction; record: number; offset?: number };
+  | { direction: Direction; record: number; offset?: number }
+) & { soon?: boolean };
 
 export type LinkState = "connecting" | "open" | "held" | "cut" | "closed";
 
@@ -308,9 +314,10 @@ export class RelayLink {
         }, fallbackMs);
       }
       // A point already passed: cut at once. (A point right where the stream is now waits for the next
-      // byte: a cut placed before a record falls when that record comes, not before.)
+      // byte, unless `soon`: a cut placed before a record falls when that record comes, not before.)
       const at = this.resolvePoint(point);
-      if (at !== undefined && at < this.forwarded[point.direction]) this.fire();
+      const now = this.forwarded[point.direction];
+      if (at !== undefined && (at < now || (point.soon && at === now))) this.fire();
     });
   }
 
@@ -357,6 +364,10 @@ export class RelayLink {
       }
     }
     this.forward(direction, copy);
+    if (trigger?.point.soon && trigger.point.direction === direction) {
+      const at = this.resolvePoint(trigger.point);
+      if (at !== undefined && at === this.forwarded[direction]) this.fire();
+    }
   }
 
   /** One end's socket closed by itself (its program closed it, or reset it). */
