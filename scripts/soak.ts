@@ -2,15 +2,26 @@
 /**
  * Soak: the real server and client, as two processes in JSON mode, pushing random messages both ways for a
  * while; then every message is checked (delivered byte for byte, acknowledged exactly once), memory must have
- * stayed flat, and the round-trip percentiles are printed. Exits 1 on any fault. See SOAK_USAGE.
+ * stayed flat, and the round-trip percentiles are printed. With --chaos the client goes through a relay that
+ * cuts the connection every 1–3 s: the session must resume each time and lose, duplicate or corrupt nothing.
+ * Exits 1 on any fault. See SOAK_USAGE.
  */
 import { readFileSync } from "node:fs";
+import { generateCode } from "../src/secure/code.ts";
+import { CuttingRelay } from "../tests/helpers/cutting-relay.ts";
+import { newSeed, seeded } from "../tests/helpers/seeded.ts";
 import { type Side, SoakBooks } from "./soak/books.ts";
 import { EventProcess } from "./soak/event-process.ts";
 import { cpuSeconds, rssBytes, SAMPLES_PER_SECOND } from "./soak/memory.ts";
-import { parseSoakOptions, SOAK_USAGE, type SoakOptions } from "./soak/options.ts";
+import {
+  CHAOS_MAX_MS,
+  CHAOS_MIN_MS,
+  parseSoakOptions,
+  SOAK_USAGE,
+  type SoakOptions,
+} from "./soak/options.ts";
 import { makeBatch } from "./soak/payloads.ts";
-import { mib, reportDeliveries, reportMemory, reportRoundTrips } from "./soak/report.ts";
+import { mib, reportChaos, reportDeliveries, reportMemory, reportRoundTrips } from "./soak/report.ts";
 
 const HOST = "127.0.0.1";
 /** Flow control: what was written to a program's stdin and not yet reported `sent` stays below these. */
@@ -23,18 +34,33 @@ const START_TIMEOUT_MS = 15_000;
 interface Programs {
   server: EventProcess;
   client: EventProcess;
+  /** With --chaos: the relay between them, and its cutting. */
+  relay?: CuttingRelay;
+  chaos?: { stop(): void };
 }
 
 async function soak(options: SoakOptions): Promise<number> {
   const perDirection = options.rate / 2;
   const books = new SoakBooks(Math.ceil(perDirection * options.seconds * 1.05) + 1024);
+  const seed = options.seed ?? newSeed();
   console.log(
     `121chat soak: ${options.seconds} s at a target of ${options.rate} messages/s in total ` +
-      `(${perDirection} each way), server and client on ${HOST}`,
+      `(${perDirection} each way), server and client on ${HOST}` +
+      (options.chaos
+        ? `, through a relay that cuts the connection every ${CHAOS_MIN_MS / 1000}–${CHAOS_MAX_MS / 1000} s ` +
+          `(--chaos --seed ${seed})`
+        : ""),
   );
   const programs: Partial<Programs> = {};
   try {
-    const { server, client } = await startPrograms(books, programs);
+    const { server, client } = await startPrograms(books, programs, options.chaos);
+    if (programs.relay) {
+      programs.chaos = programs.relay.chaos({
+        minMs: CHAOS_MIN_MS,
+        maxMs: CHAOS_MAX_MS,
+        random: seeded(seed),
+      });
+    }
     const cpuBefore = {
       server: cpuSeconds(server.pid),
       client: cpuSeconds(client.pid),
@@ -47,6 +73,7 @@ async function soak(options: SoakOptions): Promise<number> {
       return books.settled || sessionBroke(books, { server, client });
     }).catch((error: Error) => books.problems.push(error.message));
     const drainS = (performance.now() - drainStart) / 1000;
+    if (programs.chaos) await stopChaos(books, programs as Programs);
     const driverCpu = process.cpuUsage(cpuBefore.driver);
     const cpu = {
       server: cpuSeconds(server.pid) - cpuBefore.server,
@@ -80,17 +107,24 @@ async function soak(options: SoakOptions): Promise<number> {
     books.problems.push(...reportMemory(sending.rss));
     console.log("");
     reportRoundTrips(books.directions);
+    if (programs.relay) {
+      console.log("");
+      books.problems.push(...reportChaos(programs.relay.cuts, books));
+    }
   } catch (error) {
     books.problems.push(error instanceof Error ? error.message : String(error));
   } finally {
+    programs.chaos?.stop();
+    programs.relay?.close();
     programs.server?.kill("SIGKILL");
     programs.client?.kill("SIGKILL");
   }
 
   console.log("");
   if (books.problems.length === 0) {
+    const drops = programs.relay ? `, ${programs.relay.cuts.length} dropped connections survived` : "";
     console.log(
-      "PASS: 0 lost, 0 duplicated, 0 corrupted, every message acknowledged exactly once, memory flat",
+      `PASS: 0 lost, 0 duplicated, 0 corrupted, every message acknowledged exactly once, memory flat${drops}`,
     );
     return 0;
   }
@@ -99,16 +133,29 @@ async function soak(options: SoakOptions): Promise<number> {
   return 1;
 }
 
-/** Starts the server, reads its port, starts the client; resolves once both report `connected`. */
-async function startPrograms(books: SoakBooks, started: Partial<Programs>): Promise<Programs> {
+/**
+ * Starts the server, reads its port, starts the client (through a cutting relay, with chaos); resolves once
+ * both report `connected`. Both get the same code, drawn for this run: they talk version 2, encrypted, as
+ * users' programs do.
+ */
+async function startPrograms(
+  books: SoakBooks,
+  started: Partial<Programs>,
+  chaos: boolean,
+): Promise<Programs> {
   const record = (side: Side) => (event: Parameters<SoakBooks["record"]>[1]) => books.record(side, event);
-  const server = new EventProcess(["server", "--host", HOST, "--port", "0"], record("server"));
+  const env = { CHAT121_CODE: generateCode() };
+  const server = new EventProcess(["server", "--host", HOST, "--port", "0"], record("server"), env);
   started.server = server;
   await waitUntil("the server's listening event", START_TIMEOUT_MS, () => {
     return books.events("server", "listening").length > 0;
   });
-  const port = books.events("server", "listening")[0]?.port as number;
-  const client = new EventProcess(["client", `${HOST}:${port}`], record("client"));
+  let port = books.events("server", "listening")[0]?.port as number;
+  if (chaos) {
+    started.relay = new CuttingRelay({ host: HOST, port });
+    port = started.relay.port;
+  }
+  const client = new EventProcess(["client", `${HOST}:${port}`], record("client"), env);
   started.client = client;
   await waitUntil("both connected events", START_TIMEOUT_MS, () => {
     return books.events("server", "connected").length > 0 && books.events("client", "connected").length > 0;
@@ -174,6 +221,19 @@ async function sendAtRate(books: SoakBooks, programs: Programs, options: SoakOpt
   if (rss.server.length < Math.floor(seconds * SAMPLES_PER_SECOND)) sample(); // the last tick
   if (sessionBroke(books, programs)) books.problems.push("the session ended while messages were being sent");
   return { seconds, throttled, rounds, rss };
+}
+
+/**
+ * Stops the cutting, then waits until both sides have resumed from the last drop: the goodbye must go over a
+ * live connection (a BYE lost to a cut would leave the server holding the session for its window).
+ */
+async function stopChaos(books: SoakBooks, programs: Programs): Promise<void> {
+  programs.chaos?.stop();
+  const resumedAll = (side: Side) =>
+    books.events(side, "resumed").length === books.events(side, "connection-lost").length;
+  await waitUntil("both sides to resume after the last cut", 30_000, () => {
+    return (resumedAll("client") && resumedAll("server")) || sessionBroke(books, programs);
+  }).catch((error: Error) => books.problems.push(error.message));
 }
 
 /** The client leaves at the end of its input (exit 0: all acknowledged); the server is stopped (exit 0). */

@@ -6,7 +6,8 @@ export type ProgramEvent = { event: string } & Record<string, unknown>;
 /**
  * Routes the two programs' events into the two directions' ledgers: a `sent` or `ack` belongs to the
  * direction its program sends in, a `message` to the one it receives in. Other events are kept by name
- * (they are few: listening, connected, disconnected), and any `error` event is a problem.
+ * (they are few: listening, connected, disconnected; with chaos, connection-lost, reconnecting and resumed
+ * too), and any `error` event is a problem.
  */
 export class SoakBooks {
   readonly toServer: DirectionLedger;
@@ -37,7 +38,10 @@ export class SoakBooks {
         this.outgoing(side).onSent(event.id as number, event.bytes as number);
         return;
       case "ack":
-        this.outgoing(side).onAck(event.id as number, event.rtt_ms as number);
+        if (typeof event.rtt_ms === "number") this.outgoing(side).onAck(event.id as number, event.rtt_ms);
+        else if (event.before_drop === true) this.outgoing(side).onAck(event.id as number, null);
+        else
+          this.problems.push(`${side}: an ack without a round trip or before_drop: ${JSON.stringify(event)}`);
         return;
       case "message": {
         const payload =

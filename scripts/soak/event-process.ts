@@ -13,15 +13,17 @@ export class EventProcess {
   /** Settles when stdout has ended (the process is gone or closed it). */
   readonly done: Promise<void>;
 
+  /** `env`: variables on top of a clean environment (the code: CHAT121_CODE). */
   constructor(
     args: string[],
     private readonly onEvent: (event: ProgramEvent) => void,
+    env: Record<string, string> = {},
   ) {
     this.proc = Bun.spawn([...programCommand(), ...args, "--json"], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      env: cleanEnv(),
+      env: { ...cleanEnv(), ...env },
     });
     this.done = Promise.all([this.readEvents(), this.readStderr()]).then(() => {});
   }

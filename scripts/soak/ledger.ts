@@ -14,6 +14,8 @@ export class DirectionLedger {
   delivered = 0;
   deliveredBytes = 0;
   acked = 0;
+  /** Of `acked`: acknowledged by the peer's RESUME (delivered just before a drop that took the ACK). */
+  ackedBeforeDrop = 0;
   /** Problems, by kind; each should stay 0. */
   readonly faults = {
     corrupted: 0, // delivered with other bytes than were sent
@@ -83,7 +85,8 @@ export class DirectionLedger {
     this.deliveredBytes += payload.length;
   }
 
-  onAck(id: number, rttMs: number): void {
+  /** An acknowledgement: by an ACK, with its round trip, or by the peer's RESUME (`rttMs` null). */
+  onAck(id: number, rttMs: number | null): void {
     if (!(id >= 1 && id <= this.written)) {
       this.faults.unknownId++;
       return;
@@ -95,6 +98,10 @@ export class DirectionLedger {
       return;
     }
     this.acked++;
+    if (rttMs === null) {
+      this.ackedBeforeDrop++;
+      return;
+    }
     if (this.rttCount === this.rtts.length) {
       const bigger = new Float64Array(this.rtts.length * 2);
       bigger.set(this.rtts);

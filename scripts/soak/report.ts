@@ -1,3 +1,5 @@
+import type { CutRecord } from "../../tests/helpers/cutting-relay.ts";
+import type { SoakBooks } from "./books.ts";
 import type { DirectionLedger } from "./ledger.ts";
 import { judgeMemory, MAX_GROWTH, perSecondMedians, SAMPLES_PER_SECOND } from "./memory.ts";
 
@@ -7,10 +9,13 @@ const PERCENTILES = [50, 90, 99, 99.9] as const;
 
 export const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
-/** Every message of each direction: sent, delivered (byte for byte, once, in order), acknowledged once. */
+/**
+ * Every message of each direction: sent, delivered (byte for byte, once, in order), acknowledged once ("before
+ * drop": of those acknowledged, how many by the peer's RESUME after a drop took their ACK).
+ */
 export function reportDeliveries(directions: DirectionLedger[]): string[] {
   const header = ["direction", "written", "sent", "delivered", "lost", "duplicated", "corrupted"];
-  header.push("out of order", "acked", "unacked", "dup acks", "unknown id");
+  header.push("out of order", "acked", "before drop", "unacked", "dup acks", "unknown id");
   const rows = directions.map((l) =>
     [
       l.name,
@@ -22,6 +27,7 @@ export function reportDeliveries(directions: DirectionLedger[]): string[] {
       l.faults.corrupted,
       l.faults.outOfOrder,
       l.acked,
+      l.ackedBeforeDrop,
       l.unacked,
       l.faults.duplicateAck,
       l.faults.unknownId,
@@ -85,7 +91,10 @@ export function reportRoundTrips(directions: DirectionLedger[]): void {
     const cells = [...PERCENTILES.map((p) => percentile(sorted, p)), sorted[sorted.length - 1] ?? Number.NaN];
     return [name, String(sorted.length), ...cells.map((ms) => `${ms.toFixed(3)} ms`)];
   });
-  console.log("round-trip times in ms (from the ack events: MSG handed to the connection → its ACK back):");
+  console.log(
+    "round-trip times in ms (from the ack events: MSG handed to the connection → its ACK back; a resent " +
+      "message's from its resend; those acknowledged by a RESUME have none):",
+  );
   console.log(table([header, ...rows]));
 }
 
@@ -106,4 +115,49 @@ function table(lines: string[][]): string {
         .join("  "),
     )
     .join("\n");
+}
+
+/**
+ * With --chaos: the connections the relay cut and how, and what each side saw of them. Every drop a side
+ * noticed must have been followed by a resume; none may have ended the session.
+ */
+export function reportChaos(cuts: CutRecord[], books: SoakBooks): string[] {
+  const problems: string[] = [];
+  const count = (test: (cut: CutRecord) => boolean) => cuts.filter(test).length;
+  const where = (cut: CutRecord) =>
+    cut.where === "now"
+      ? "at once"
+      : cut.where.includes("not reached")
+        ? "at once (its point not reached in time)"
+        : cut.where.includes("after byte")
+          ? "after a random byte"
+          : cut.where.endsWith("+ 0")
+            ? "on a record boundary"
+            : "inside a record";
+  const kinds = new Map<string, number>();
+  for (const cut of cuts) kinds.set(where(cut), (kinds.get(where(cut)) ?? 0) + 1);
+  console.log(
+    `drops: the relay cut ${cuts.length} connections (${count((c) => c.how === "reset")} by reset, ` +
+      `${count((c) => c.how === "close")} by a plain close; ` +
+      `${[...kinds].map(([kind, n]) => `${n} ${kind}`).join(", ")})`,
+  );
+  for (const side of ["client", "server"] as const) {
+    const lost = books.events(side, "connection-lost").length;
+    const resumed = books.events(side, "resumed");
+    const resent = resumed.reduce((n, e) => n + Number(e.resent), 0);
+    const afterMs = resumed.map((e) => Number(e.after_ms)).sort((a, b) => a - b);
+    const median = afterMs[Math.floor(afterMs.length / 2)] ?? Number.NaN;
+    const attempts =
+      side === "client" ? `, ${books.events(side, "reconnecting").length} reconnect attempts` : "";
+    console.log(
+      `  ${side}: ${lost} drops noticed, ${resumed.length} resumes${attempts}; ${resent} messages resent; ` +
+        `back after ${median.toFixed(0)} ms (median), ${(afterMs.at(-1) ?? Number.NaN).toFixed(0)} ms at most`,
+    );
+    if (resumed.length !== lost)
+      problems.push(`${side}: ${lost} drops noticed, but ${resumed.length} resumes`);
+  }
+  const beforeDrop = books.directions.map((l) => `${l.ackedBeforeDrop} ${l.name}`).join(", ");
+  console.log(`  acknowledged by a RESUME (delivered just before a drop that took the ACK): ${beforeDrop}`);
+  if (cuts.length === 0) problems.push("the relay cut no connection");
+  return problems;
 }

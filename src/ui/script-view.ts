@@ -224,7 +224,9 @@ export class ScriptView implements ChatView {
 
   /**
    * End of a client's input: wait for the ACKs (bounded), then say goodbye. While the connection is down and
-   * the session waits to be resumed, the wait is not counted: the session ends by itself if it never is.
+   * the session waits to be resumed, the wait is not counted: the session ends by itself if it never is. Nor
+   * does a goodbye go while it is down, even with everything acknowledged: there would be no connection to
+   * carry it, and the server would hold the session for its window and then call it lost.
    */
   private async finish(): Promise<void> {
     // Input can end before the connection is made (an empty pipe): wait for it, so the goodbye is still said.
@@ -234,7 +236,7 @@ export class ScriptView implements ChatView {
     for (;;) {
       const link = this.link;
       if (!link) return;
-      if (link.unackedCount === 0) break;
+      if (link.unackedCount === 0 && !link.suspended) break;
       if (link.suspended) deadline = performance.now() + ackWaitMs;
       const left = deadline - performance.now();
       if (left <= 0) break;

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { DirectionLedger } from "../../scripts/soak/ledger.ts";
 import { judgeMemory, SAMPLES_PER_SECOND } from "../../scripts/soak/memory.ts";
+import { parseSoakOptions } from "../../scripts/soak/options.ts";
 import { makeBatch, sha256 } from "../../scripts/soak/payloads.ts";
 
 /** The soak's verdicts must catch what they claim to catch; these check the checker with made-up events. */
@@ -81,4 +82,29 @@ test("memory: flat within 10%, growth beyond it is caught", () => {
   expect(verdict.flat).toBe(false);
   expect(verdict.warmupSeconds).toBe(10);
   expect(verdict.windowSeconds).toBe(10);
+});
+
+test("an acknowledgement by a RESUME (no round trip) counts once, apart, and adds no round trip", () => {
+  const ledger = ledgerWith(payloads.slice(0, 2));
+  ledger.onMessage(1, payloads[0] as Uint8Array);
+  ledger.onMessage(2, payloads[1] as Uint8Array);
+  ledger.onAck(1, null);
+  ledger.onAck(2, 0.7);
+  ledger.onAck(1, null); // a second acknowledgement of the same message is still a fault
+  expect(ledger.settled).toBe(true);
+  expect(ledger.ackedBeforeDrop).toBe(1);
+  expect(ledger.faults.duplicateAck).toBe(1);
+  expect([...ledger.roundTrips()]).toEqual([0.7]);
+});
+
+test("the soak's options: --chaos, with an optional --seed", () => {
+  expect(parseSoakOptions([])).toEqual({ seconds: 60, rate: 10_000, chaos: false });
+  expect(parseSoakOptions(["--chaos", "--seconds", "10", "--rate", "2000"])).toEqual({
+    seconds: 10,
+    rate: 2000,
+    chaos: true,
+  });
+  expect(parseSoakOptions(["--chaos", "--seed", "42"])).toMatchObject({ chaos: true, seed: 42 });
+  expect(() => parseSoakOptions(["--seed", "42"])).toThrow("--chaos only");
+  expect(() => parseSoakOptions(["--chaos", "--seed", "x"])).toThrow("--seed");
 });
