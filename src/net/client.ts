@@ -33,6 +33,12 @@ export interface ClientSession {
 
 /** A reconnect attempt's TCP connect may take this long (the attempts go on until the window ends). */
 const RECONNECT_CONNECT_TIMEOUT_MS = 5000;
+/**
+ * A resume handshake that has not completed in this long is given up and tried again: a connection that went
+ * silent halfway would otherwise hold the next attempt back for the full 10 s handshake timeout. (The
+ * protocol's timeout bounds what a server waits; a client may give up on its own attempt sooner.)
+ */
+const RESUME_HANDSHAKE_TIMEOUT_MS = 4000;
 
 /**
  * Dials the server and starts one session. Resolves once the TCP connection is made; rejects with one human
@@ -94,12 +100,11 @@ function newHandshake(
   secret: ConstructorParameters<typeof ClientHandshake>[0]["secret"],
   options: ClientOptions,
 ): ClientHandshake {
-  return new ClientHandshake({
-    now: now(),
-    maxMessage: options.maxMessage,
-    secret,
-    timeoutMs: options.helloTimeoutMs,
-  });
+  const timeoutMs =
+    secret.mode === 1
+      ? Math.min(RESUME_HANDSHAKE_TIMEOUT_MS, options.helloTimeoutMs ?? Number.POSITIVE_INFINITY)
+      : options.helloTimeoutMs;
+  return new ClientHandshake({ now: now(), maxMessage: options.maxMessage, secret, timeoutMs });
 }
 
 /** Runs a version-2 handshake on `connection`; when the channel is up, `live` continues on it. */

@@ -26,3 +26,24 @@ export function describeNetError(error: unknown, what: string): string {
     }
   }
 }
+
+/** Why a socket closed, in a few words for people: "the connection was reset", or "closed by the peer". */
+export function describeClose(error?: Error): string {
+  if (!error) return "closed by the peer";
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case "ECONNRESET":
+      return "the connection was reset";
+    case "ECONNABORTED":
+      return "the connection was aborted";
+    case "ETIMEDOUT":
+      return "the connection timed out";
+    case "EPIPE":
+      return "the connection broke";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "the network is unreachable";
+    default:
+      return code ? `the connection failed (${code})` : `the connection failed (${error.message})`;
+  }
+}

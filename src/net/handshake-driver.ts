@@ -2,6 +2,7 @@ import type { ChannelUp, ClientHandshake, HandshakeFailure, ServerHandshake } fr
 import type { ClientHello } from "../secure/hello.ts";
 import type { Connection, ConnectionUser } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
+import { describeClose } from "./errors.ts";
 
 /** What a handshake reports to its owner. */
 export interface HandshakeOwner<H extends ClientHandshake | ServerHandshake> {
@@ -46,7 +47,7 @@ export class HandshakeDriver<H extends ClientHandshake | ServerHandshake> implem
   drained(): void {}
 
   socketClosed(error?: Error): void {
-    this.handshake.connectionLost(error ? `connection lost: ${error.message}` : "connection closed by peer");
+    this.handshake.connectionLost(describeClose(error));
     this.pump();
   }
 

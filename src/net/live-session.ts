@@ -6,6 +6,7 @@ import type { StatsSnapshot } from "../core/stats.ts";
 import type { Bytes } from "../protocol/bytes.ts";
 import type { Connection, ConnectionUser } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
+import { describeClose } from "./errors.ts";
 
 /** What a live session reports to its owner (the server's slot keeper, or the client). */
 export interface LiveSessionOwner {
@@ -215,10 +216,7 @@ export class LiveSession implements ChatLink, ConnectionUser {
   }
 
   socketClosed(error?: Error): void {
-    this.session.connectionLost(
-      error ? `connection lost: ${error.message}` : "connection closed by peer",
-      now(),
-    );
+    this.session.connectionLost(describeClose(error), now());
     this.connection = null;
     this.pump();
     if (this.session.state === "suspended") this.owner.detached?.(this);
