@@ -133,7 +133,8 @@ export const jsonFormat: ScriptFormat = {
           ...common,
           bytes: t.totalBytes,
           entries: t.entries,
-          first_entries: event.firstEntries,
+          // The receiver learns the entries only as they come (FILE_OFFER carries none): the sender lists them.
+          ...(t.direction === "out" ? { first_entries: event.firstEntries } : {}),
         });
         return;
       case "progress":

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import type { SessionEnd } from "../../src/core/chat.ts";
 import type { StatsSnapshot } from "../../src/core/stats.ts";
 import { ByteParts, ByteRange } from "../../src/protocol/bytes.ts";
+import type { TransferEvent } from "../../src/transfer/events.ts";
 import { describeEnd } from "../../src/ui/format.ts";
 import { jsonFormat } from "../../src/ui/json-format.ts";
 import { flush, memoryStreams } from "../helpers/memory-streams.ts";
@@ -243,6 +244,46 @@ describe("the JSON events of the contract, exactly", () => {
   });
 });
 
+/** The transfer event that a documented file-* line stands for. */
+function transferEventOf(doc: Record<string, unknown>): TransferEvent {
+  const transfer = {
+    id: doc.id as number,
+    direction: doc.direction as "in" | "out",
+    name: doc.name as string,
+    totalBytes: (doc.total ?? doc.bytes ?? 0) as number,
+    files: (doc.entries ?? 1) as number,
+    entries: (doc.entries ?? 1) as number,
+  };
+  switch (doc.event) {
+    case "file-offer":
+      return { type: "offer", transfer, firstEntries: (doc.first_entries ?? []) as string[] };
+    case "file-progress":
+      return {
+        type: "progress",
+        transfer,
+        bytes: doc.bytes as number,
+        currentPath: (doc.file ?? null) as string | null,
+        currentBytes: (doc.file_bytes ?? 0) as number,
+        currentSize: (doc.file_size ?? 0) as number,
+      };
+    case "file-done":
+      return {
+        type: "done",
+        transfer,
+        localName: (doc.local_name ?? null) as string | null,
+        resumedFrom: doc.resumed_from as number,
+      };
+    default:
+      return {
+        type: "cancelled",
+        transfer,
+        by: doc.by as "you" | "peer",
+        reason: doc.reason as string,
+        declined: doc.declined as boolean,
+      };
+  }
+}
+
 describe("README's JSON section is the contract", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const block = /With `--json`.*?```json\n(.*?)```/s.exec(readme)?.[1];
@@ -297,6 +338,11 @@ describe("README's JSON section is the contract", () => {
       }
       case "error":
         return oneEvent((out) => jsonFormat.error(out, doc.message as string));
+      case "file-offer":
+      case "file-progress":
+      case "file-done":
+      case "file-cancelled":
+        return oneEvent((out) => jsonFormat.file(out, transferEventOf(doc), "client"));
       default:
         throw new Error(`README documents an event this test does not know: ${JSON.stringify(doc)}`);
     }
@@ -320,6 +366,10 @@ describe("README's JSON section is the contract", () => {
         "connection-lost",
         "reconnecting",
         "resumed",
+        "file-offer",
+        "file-progress",
+        "file-done",
+        "file-cancelled",
         "disconnected",
         "error",
       ]),
