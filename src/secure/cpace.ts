@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { bytesToNumberLE } from "@noble/curves/utils.js";
+import { ByteParts } from "../protocol/bytes.ts";
 
 /**
  * CPace over ristretto255 with SHA-512, as in the IRTF CFRG draft draft-irtf-cfrg-cpace-21 (section 7 and
@@ -46,17 +47,7 @@ export function lvCat(...parts: Uint8Array[]): Uint8Array {
   return concat(parts.map(prependLen));
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+const concat = (parts: readonly Uint8Array[]): Uint8Array => new ByteParts(parts).join();
 
 /** The draft's generator_string(DSI, PRS, CI, sid, s_in_bytes = 128). */
 export function generatorString(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): Uint8Array {

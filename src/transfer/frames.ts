@@ -1,3 +1,4 @@
+import { ByteParts } from "../protocol/bytes.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 
 /**
@@ -45,7 +46,6 @@ export const ZERO_HASH = new Uint8Array(SHA256_SIZE);
 
 class Writer {
   private readonly parts: Uint8Array[] = [];
-  private length = 0;
 
   u8(value: number): this {
     return this.bytes(Uint8Array.of(value));
@@ -71,7 +71,6 @@ class Writer {
 
   bytes(value: Uint8Array): this {
     this.parts.push(value);
-    this.length += value.length;
     return this;
   }
 
@@ -80,13 +79,7 @@ class Writer {
   }
 
   done(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const part of this.parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return new ByteParts(this.parts).join();
   }
 }
 

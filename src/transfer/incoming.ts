@@ -294,14 +294,6 @@ export class IncomingTransfer {
       case "inspect":
         this.inspected(result);
         return;
-      case "hashing":
-        this.out.event({
-          type: "checking",
-          transfer: this.summary(),
-          done: result.done,
-          total: result.total,
-        });
-        return;
       case "mkdir":
       case "open":
         if (result.localName !== undefined) this.localName = result.localName;

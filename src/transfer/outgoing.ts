@@ -195,14 +195,6 @@ export class OutgoingTransfer {
       case "hash-prefix":
         this.prefixChecked(result.hash, now);
         return;
-      case "hashing":
-        this.out.event({
-          type: "checking",
-          transfer: this.summary(),
-          done: result.done,
-          total: result.total,
-        });
-        return;
       case "failed":
         this.cancel(result.reason);
         return;

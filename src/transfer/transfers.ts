@@ -151,8 +151,21 @@ export class Transfers {
 
   diskResult(result: DiskResult, now: number): void {
     const [direction, id] = result.key.split(":") as [Direction, string];
-    if (direction === "out") this.outgoing.get(Number(id))?.diskResult(result, now);
-    else this.incoming.get(Number(id))?.diskResult(result, now);
+    const transfer = direction === "out" ? this.outgoing.get(Number(id)) : this.incoming.get(Number(id));
+    if (!transfer) return;
+    if (result.kind === "hashing") {
+      // A long check of a held part (a resume): news for the user, nothing for the transfer itself.
+      if (!transfer.ended) {
+        this.out.event({
+          type: "checking",
+          transfer: transfer.summary(),
+          done: result.done,
+          total: result.total,
+        });
+      }
+      return;
+    }
+    transfer.diskResult(result, now);
   }
 
   /**
