@@ -140,6 +140,8 @@ export class InteractiveView implements ChatView {
   }
 
   connectionLost(link: ChatLink, lost: ConnectionLost): void {
+    // Transfers stand still until the connection is back: their lines come again with the next progress.
+    for (const key of this.meters.keys()) this.setStatusPart(key, null);
     if (this.options.role === "server") {
       const window = `${Math.round(lost.windowMs / 1000)} s`;
       this.screen.print(
