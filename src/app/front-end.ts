@@ -1,3 +1,4 @@
+import { createReadStream } from "node:fs";
 import type { Config } from "../cli/args.ts";
 import type { ChatView } from "../core/chat.ts";
 import type { Role } from "../core/session.ts";
@@ -23,13 +24,14 @@ export type FrontEndChoice =
  * from it can be sent as views of the chunks.
  *
  * Where Bun's stream cannot be opened (under Wine, a pipe as stdin made `Bun.stdin.stream()` fail with
- * `EBADF … open`), `process.stdin` is read instead: slower, but it reads. It too hands out a fresh Buffer
- * per chunk. The failure can come when the stream is made or on its first read; either way, before any
- * input was taken, so nothing is lost or read twice.
+ * `EBADF … open`), descriptor 0 is read with a plain node:fs stream instead: slower, but it reads. (Not
+ * `process.stdin`: under Wine it fails the same way, measured; an fs stream on fd 0 does not.) It too hands
+ * out a fresh Buffer per chunk. The failure can come when the stream is made or on its first read; either
+ * way before any input was taken, so nothing is lost or read twice.
  */
 export async function* stdinChunks(
   open: () => AsyncIterable<Uint8Array> = () => Bun.stdin.stream(),
-  fallback: () => AsyncIterable<Uint8Array> = () => process.stdin,
+  fallback: () => AsyncIterable<Uint8Array> = () => createReadStream("", { fd: 0, autoClose: false }),
 ): AsyncGenerator<Uint8Array> {
   let first: IteratorResult<Uint8Array>;
   let iterator: AsyncIterator<Uint8Array>;

@@ -165,14 +165,21 @@ export class ScriptView implements ChatView {
    */
   async pumpInput(input: AsyncIterable<Uint8Array>): Promise<void> {
     const splitter = new LineSplitter(Number.POSITIVE_INFINITY);
-    for await (const chunk of input) {
-      const first = await this.ready();
-      if (!first) return;
-      splitter.limit = first.peerMaxMessage;
-      for (const line of splitter.push(chunk)) {
-        if (!(await this.sendLine(line))) return;
+    try {
+      for await (const chunk of input) {
+        const first = await this.ready();
+        if (!first) return;
+        splitter.limit = first.peerMaxMessage;
+        for (const line of splitter.push(chunk)) {
+          if (!(await this.sendLine(line))) return;
+        }
+        this.out.stdout.flush();
       }
-      this.out.stdout.flush();
+    } catch (error) {
+      // Input that cannot be read ends like input that ended: said, and what was sent is still seen through.
+      const reason = error instanceof Error ? error.message : String(error);
+      this.format.error(this.out, `cannot read standard input: ${reason}`);
+      this.flush();
     }
     const last = splitter.end();
     if (last && !(await this.sendLine(last))) return;

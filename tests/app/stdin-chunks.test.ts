@@ -66,3 +66,21 @@ test("an empty input is empty, without touching the fallback", async () => {
   expect(text).toBe("");
   expect(fellBack).toBe(false);
 });
+
+test("the default fallback reads a real pipe on descriptor 0 (process.stdin fails like Bun's under Wine)", async () => {
+  // A child process whose stdin is a pipe, with Bun's stream made to fail: what it reads is the fallback's.
+  const module = new URL("../../src/app/front-end.ts", import.meta.url).pathname;
+  const script = `
+    import { stdinChunks } from ${JSON.stringify(module)};
+    let text = "";
+    const failing = () => { throw Object.assign(new Error("EBADF: bad file descriptor, open"), { code: "EBADF" }); };
+    for await (const chunk of stdinChunks(failing)) text += new TextDecoder().decode(chunk);
+    process.stdout.write(JSON.stringify(text));
+  `;
+  const child = Bun.spawn([process.execPath, "-e", script], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  child.stdin.write("through the fallback\nsecond line\n");
+  child.stdin.end();
+  const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  expect(code).toBe(0);
+  expect(JSON.parse(out)).toBe("through the fallback\nsecond line\n");
+});
