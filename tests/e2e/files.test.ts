@@ -379,3 +379,23 @@ describe("a sender killed mid-transfer", () => {
     expect(await namesIn(downloads)).toEqual(["movie.bin"]);
   }, 60_000);
 });
+
+describe("what the sender leaves out", () => {
+  test("a name the receiver would refuse is left out with a notice that shows it escaped", async () => {
+    const { src, downloads } = await folders();
+    const top = join(src, "album");
+    await mkdir(top);
+    await writeFile(join(top, "ok.txt"), "fine\n");
+    // An erase-screen and a red colour in a name: a folder someone handed over may hold anything.
+    await writeFile(join(top, "x\x1b[2J\x1b[31mred.txt"), "never sent\n");
+    const server = await receiver(downloads, ["--accept-files"]);
+    const client = sender(server.port, top);
+    expect(await client.finished()).toBe(0);
+    // The notice goes to stderr, which is usually a terminal: escaped there, never the raw bytes.
+    expect(client.stderr).toContain(
+      "#1: left out album/x\\e[2J\\e[31mred.txt: the receiver refuses its name (a name with a control character)",
+    );
+    expect(client.stderr).not.toContain("\x1b");
+    expect(await namesIn(join(downloads, "album"))).toEqual(["ok.txt"]);
+  });
+});
