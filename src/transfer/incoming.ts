@@ -28,6 +28,8 @@ interface CurrentFile {
   components: string[];
   root: boolean;
   received: number;
+  /** Of what was received, what the disk has written (the held part counts): the file's progress. */
+  written: number;
   hash: RunningHash;
 }
 
@@ -50,7 +52,8 @@ export class IncomingTransfer {
   private written = 0;
   private lastReported = 0;
   private lastReportAt = Number.NEGATIVE_INFINITY;
-  private writesPending = 0;
+  /** The file of each write handed to the disk and not yet answered, in order (the disk answers in order). */
+  private readonly writing: CurrentFile[] = [];
   /** Files verified whose final name the disk has not given yet (the next entry need not wait for it). */
   private finalsPending = 0;
   private localName: string | null = null;
@@ -227,6 +230,7 @@ export class IncomingTransfer {
       components,
       root,
       received: entry.offset,
+      written: entry.offset,
       hash: entry.offset > 0 && held ? held.hash : createHash("sha256"),
     };
     this.out.action({
@@ -252,7 +256,7 @@ export class IncomingTransfer {
     }
     file.hash.update(bytes);
     file.received += bytes.length;
-    this.writesPending++;
+    this.writing.push(file);
     this.out.action({ kind: "write", key: this.key, seq: this.seq, bytes });
   }
 
@@ -306,11 +310,13 @@ export class IncomingTransfer {
       case "open":
         if (result.localName !== undefined) this.localName = result.localName;
         return;
-      case "write":
-        this.writesPending--;
+      case "write": {
+        const file = this.writing.shift();
+        if (file) file.written += result.bytes;
         this.written += result.bytes;
         this.maybeReport(now, false);
         return;
+      }
       case "finalize":
         if (result.localName !== undefined) this.localName = result.localName;
         this.finalsPending--;
@@ -388,7 +394,7 @@ export class IncomingTransfer {
   /** After each entry: a report, and FILE_DONE once every entry is verified and in place. */
   private entryDone(now: number): void {
     this.maybeReport(now, true);
-    if (this.made.size < this.offer.entries || this.finalsPending > 0 || this.writesPending > 0) return;
+    if (this.made.size < this.offer.entries || this.finalsPending > 0 || this.writing.length > 0) return;
     this.current = "done";
     this.out.frame(FrameType.FILE_DONE, this.id);
     this.out.event({
@@ -402,11 +408,11 @@ export class IncomingTransfer {
   private maybeReport(now: number, force: boolean): void {
     const unreported = this.written - this.lastReported;
     const due =
-      (force && this.writesPending === 0) ||
+      (force && this.writing.length === 0) ||
       unreported >= REPORT_EVERY ||
       (unreported >= REPORT_FINE && now - this.lastReportAt >= REPORT_FINE_MS) ||
       // The disk has caught up: report what it wrote, so a sender waiting on its window is never stuck.
-      (unreported > 0 && this.writesPending === 0);
+      (unreported > 0 && this.writing.length === 0);
     if (!due || this.written <= this.lastReported) return;
     this.lastReported = this.written;
     this.lastReportAt = now;
@@ -417,7 +423,7 @@ export class IncomingTransfer {
       transfer: this.summary(),
       bytes: this.written,
       currentPath: file?.entry.path ?? null,
-      currentBytes: file?.received ?? 0,
+      currentBytes: file?.written ?? 0,
       currentSize: file?.entry.size ?? 0,
     });
   }

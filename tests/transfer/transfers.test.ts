@@ -3,6 +3,7 @@ import { FrameType } from "../../src/protocol/constants.ts";
 import { ProtocolError } from "../../src/protocol/errors.ts";
 import { encodeCancel, encodeEntry, encodeOffer, encodeU64, parseAnswer } from "../../src/transfer/frames.ts";
 import { Transfers } from "../../src/transfer/transfers.ts";
+import type { DiskAction } from "../../src/transfer/types.ts";
 import { bytesOf, listingOf, sha256, TransferPair, type Tree } from "../helpers/transfer-pair.ts";
 
 const big = (size: number, seed = 7) =>
@@ -327,5 +328,34 @@ describe("a hostile sender: the transfer ends with a reason, nothing stays under
   test("an offered name that breaks the rules is refused at once", () => {
     const r = accepted("..", 1);
     expect(r.cancelReason()).toContain("the offered name is refused");
+  });
+});
+
+describe("the receiver's progress", () => {
+  test("comes from what the disk wrote, for the whole and for the current file alike", () => {
+    const receiver = new Transfers({ autoAccept: true });
+    const disk = new TransferPair({}).download;
+    const size = 1024 * 1024;
+    const name = "big.bin";
+    receiver.onFrame(FrameType.FILE_OFFER, 1, encodeOffer({ totalBytes: size, entries: 1, name }), 0);
+    for (const action of receiver.takeActions()) for (const r of disk.run(action)) receiver.diskResult(r, 0);
+    receiver.onFrame(
+      FrameType.FILE_ENTRY,
+      1,
+      encodeEntry({ kind: "file", mode: 0o644, size, offset: 0, path: name }),
+      1,
+    );
+    // Four pieces received, and the disk slow: only the first written so far.
+    for (let i = 0; i < 4; i++) receiver.onFrame(FrameType.FILE_DATA, 1, big(64 * 1024, i + 1), 2);
+    const actions = receiver.takeActions();
+    for (const action of actions.filter((a) => a.kind !== "write"))
+      for (const r of disk.run(action)) receiver.diskResult(r, 3);
+    const firstWrite = actions.find((a) => a.kind === "write");
+    for (const r of disk.run(firstWrite as DiskAction)) receiver.diskResult(r, 10);
+    const progress = ofType(receiver.takeEvents(), "progress") as unknown as {
+      bytes: number;
+      currentBytes: number;
+    }[];
+    expect(progress.at(-1)).toMatchObject({ bytes: 64 * 1024, currentBytes: 64 * 1024 });
   });
 });
