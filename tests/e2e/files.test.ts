@@ -16,6 +16,7 @@ import {
   parseProgress,
   ZERO_HASH,
 } from "../../src/transfer/frames.ts";
+import { CuttingRelay } from "../helpers/cutting-relay.ts";
 import { type JsonEvent, JsonProgram, TEST_CODE } from "../helpers/program.ts";
 import { RecordingRelay } from "../helpers/recording-relay.ts";
 import { SecurePeer } from "../helpers/secure-peer.ts";
@@ -398,4 +399,38 @@ describe("what the sender leaves out", () => {
     expect(client.stderr).not.toContain("\x1b");
     expect(await namesIn(join(downloads, "album"))).toEqual(["ok.txt"]);
   });
+});
+
+describe("a dropped connection", () => {
+  test("mid-transfer: after the resume the transfer just continues, and the result is identical", async () => {
+    const { src, downloads } = await folders();
+    const path = join(src, "movie.bin");
+    const size = 32 * MIB + 5;
+    await writeFile(path, randomBytes(size));
+    const server = await receiver(downloads, ["--accept-files"]);
+    const relay = new CuttingRelay({ host: HOST, port: server.port });
+    cleanups.push(() => relay.close());
+    const cut: Promise<void>[] = [];
+    relay.onLink = (link) => {
+      if (link.index === 0)
+        cut.push(link.cutAt({ direction: "to-server", afterBytes: 8 * MIB }, { how: "reset" }));
+    };
+    const client = sender(relay.port, path);
+    expect(await client.finished(60_000)).toBe(0);
+    await Promise.all(cut);
+    expect(relay.links.length).toBeGreaterThanOrEqual(2);
+    expect(client.events.some(isFile("resumed"))).toBe(true);
+    // One offer, one question (none here: --accept-files), one transfer: it continued where the receiver was.
+    expect(server.events.filter(isFile("file-offer"))).toHaveLength(1);
+    const got = await server.waitFor(isFile("file-done"));
+    expect(got).toMatchObject({ local_name: "movie.bin", bytes: size });
+    expect(got.resumed_from as number).toBeGreaterThan(0);
+    expect(got.resumed_from as number).toBeLessThan(size);
+    expect(await client.waitFor(isFile("file-done"))).toMatchObject({ resumed_from: got.resumed_from });
+    // No byte of the file crossed twice: after the resume, only the rest (and the framing) went over.
+    const after = relay.links.slice(1).reduce((sum, link) => sum + link.forwarded["to-server"], 0);
+    expect(after).toBeLessThan(size - (got.resumed_from as number) + 256 * KIB);
+    expect(await sha256File(join(downloads, "movie.bin"))).toBe(await sha256File(path));
+    expect(await namesIn(downloads)).toEqual(["movie.bin"]);
+  }, 90_000);
 });
