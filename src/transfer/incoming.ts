@@ -223,6 +223,7 @@ export class IncomingTransfer {
       // Its held part is discarded (the sender's bytes differ): written anew, and reported anew from here.
       this.written -= held.size;
       this.lastReported = Math.min(this.lastReported, this.written);
+      this.resumedFrom -= held.size;
     }
     this.held = null;
     this.file = {

@@ -216,6 +216,9 @@ describe("resume", () => {
     expect(pair.download.files.get("f")).toEqual(contents);
     const entries = pair.fromSender.filter((f) => f.type === FrameType.FILE_ENTRY);
     expect(entries).toHaveLength(1);
+    // Nothing was resumed after all: neither side says it was (the rate and "resumed from" would lie).
+    expect(ofType(pair.receiverEvents, "done")).toMatchObject([{ resumedFrom: 0 }]);
+    expect(ofType(pair.senderEvents, "done")).toMatchObject([{ resumedFrom: 0 }]);
   });
 
   test("across runs: the held part is the whole file, not yet verified: only the FILE_SUM is sent", () => {
