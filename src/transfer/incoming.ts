@@ -56,6 +56,8 @@ export class IncomingTransfer {
   private readonly writing: CurrentFile[] = [];
   /** Files verified whose final name the disk has not given yet (the next entry need not wait for it). */
   private finalsPending = 0;
+  /** Folders asked of the disk and not yet made: FILE_DONE waits for them too (one may fail). */
+  private foldersPending = 0;
   private localName: string | null = null;
   private resumedFrom = 0;
   /** A held part to continue: from an earlier run (one-file transfers) or from before a drop. */
@@ -199,6 +201,7 @@ export class IncomingTransfer {
     this.recordFirst(entry.path);
     if (entry.kind === "folder") {
       this.made.set(entry.path, { kind: "folder", size: 0 });
+      this.foldersPending++;
       this.out.action({
         kind: "mkdir",
         key: this.key,
@@ -308,6 +311,10 @@ export class IncomingTransfer {
         });
         return;
       case "mkdir":
+        if (result.localName !== undefined) this.localName = result.localName;
+        this.foldersPending--;
+        this.entryDone(now);
+        return;
       case "open":
         if (result.localName !== undefined) this.localName = result.localName;
         return;
@@ -395,7 +402,8 @@ export class IncomingTransfer {
   /** After each entry: a report, and FILE_DONE once every entry is verified and in place. */
   private entryDone(now: number): void {
     this.maybeReport(now, true);
-    if (this.made.size < this.offer.entries || this.finalsPending > 0 || this.writing.length > 0) return;
+    const waiting = this.finalsPending > 0 || this.foldersPending > 0 || this.writing.length > 0;
+    if (this.made.size < this.offer.entries || waiting) return;
     this.current = "done";
     this.out.frame(FrameType.FILE_DONE, this.id);
     this.out.event({

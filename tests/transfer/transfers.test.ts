@@ -3,7 +3,7 @@ import { FrameType } from "../../src/protocol/constants.ts";
 import { ProtocolError } from "../../src/protocol/errors.ts";
 import { encodeCancel, encodeEntry, encodeOffer, encodeU64, parseAnswer } from "../../src/transfer/frames.ts";
 import { Transfers } from "../../src/transfer/transfers.ts";
-import type { DiskAction } from "../../src/transfer/types.ts";
+import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
 import { bytesOf, listingOf, sha256, TransferPair, type Tree } from "../helpers/transfer-pair.ts";
 
 const big = (size: number, seed = 7) =>
@@ -134,6 +134,38 @@ describe("cancel and failure", () => {
     expect(pair.download.files.get("d/first")).toEqual(big(1000));
     expect(pair.download.files.has("d/second")).toBe(false);
     expect(pair.download.parts.size).toBe(0);
+  });
+
+  test("a folder the disk cannot make, as the last entry: FILE_CANCEL with the reason, never FILE_DONE", () => {
+    const receiver = new Transfers({ autoAccept: true });
+    const disk = new TransferPair({}).download;
+    const run = (fail: (a: DiskAction) => boolean) => {
+      for (const action of receiver.takeActions()) {
+        const results: DiskResult[] = fail(action)
+          ? [
+              {
+                kind: "failed",
+                key: action.key,
+                seq: action.seq,
+                action: action.kind,
+                reason: "no room",
+                full: true,
+              },
+            ]
+          : disk.run(action);
+        for (const r of results) receiver.diskResult(r, 0);
+      }
+    };
+    receiver.onFrame(FrameType.FILE_OFFER, 1, encodeOffer({ totalBytes: 0, entries: 2, name: "d" }), 0);
+    run(() => false);
+    const folder = (path: string) => encodeEntry({ kind: "folder", mode: 0o755, size: 0, offset: 0, path });
+    receiver.onFrame(FrameType.FILE_ENTRY, 1, folder("d"), 0);
+    receiver.onFrame(FrameType.FILE_ENTRY, 1, folder("d/e"), 0);
+    run((a) => a.kind === "mkdir" && a.path.join("/") === "d/e");
+    const types = receiver.takeFrames().map((f) => f.type);
+    expect(types).not.toContain(FrameType.FILE_DONE);
+    expect(types).toContain(FrameType.FILE_CANCEL);
+    expect(ofType(receiver.takeEvents(), "cancelled")).toMatchObject([{ reason: "receiver's disk is full" }]);
   });
 
   test("a file that shrinks while it is sent cancels the transfer with the reason", () => {
