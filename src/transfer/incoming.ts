@@ -179,11 +179,9 @@ export class IncomingTransfer {
       this.refuse(`${entry.path} came twice`);
       return;
     }
-    const oneFile = this.offer.entries === 1;
-    if (root && (entry.kind === "file") !== oneFile) {
-      this.refuse(
-        oneFile ? "a one-entry offer must be a file" : "the first entry must be the offered folder",
-      );
+    // A one-entry offer is one file, or an empty folder; an offer of more is a folder.
+    if (root && entry.kind === "file" && this.offer.entries !== 1) {
+      this.refuse("the first entry must be the offered folder");
       return;
     }
     if (!root && !this.isFolder(components.slice(0, -1).join("/"))) {

@@ -198,6 +198,30 @@ describe("a folder between two programs", () => {
   }, 300_000);
 });
 
+describe("small cases", () => {
+  test("an empty folder on its own arrives", async () => {
+    const { src, downloads } = await folders();
+    await mkdir(join(src, "nothing yet"));
+    const server = await receiver(downloads, ["--accept-files"]);
+    const client = sender(server.port, join(src, "nothing yet"));
+    expect(await client.finished()).toBe(0);
+    expect(await server.waitFor(isFile("file-done"))).toMatchObject({ local_name: "nothing yet", bytes: 0 });
+    expect(await namesIn(downloads)).toEqual(["nothing yet"]);
+    expect((await lstat(join(downloads, "nothing yet"))).isDirectory()).toBe(true);
+  });
+
+  test("a name already there is never overwritten: the second copy gets ' (1)' before its extension", async () => {
+    const { src, downloads } = await folders();
+    await writeFile(join(src, "note.txt"), "second\n");
+    await writeFile(join(downloads, "note.txt"), "first\n");
+    const server = await receiver(downloads, ["--accept-files"]);
+    expect(await sender(server.port, join(src, "note.txt")).finished()).toBe(0);
+    expect(await server.waitFor(isFile("file-done"))).toMatchObject({ local_name: "note (1).txt" });
+    expect(await Bun.file(join(downloads, "note.txt")).text()).toBe("first\n");
+    expect(await Bun.file(join(downloads, "note (1).txt")).text()).toBe("second\n");
+  });
+});
+
 describe("consent", () => {
   test("a JSON receiver without --accept-files declines: the sender exits 1 with declined: true", async () => {
     const { src, downloads } = await folders();

@@ -44,6 +44,15 @@ describe("a transfer, start to end", () => {
       expect(pair.download.files.get(path)).toEqual(contents);
   });
 
+  test("an empty folder on its own (an offer of one entry that is a folder) arrives", () => {
+    const pair = new TransferPair({ empty: null });
+    pair.offer(listingOf("empty", { empty: null }));
+    pair.settle();
+    expect([...pair.download.files.entries()]).toEqual([["empty", null]]);
+    expect(ofType(pair.senderEvents, "done")).toHaveLength(1);
+    expect(ofType(pair.receiverEvents, "done")).toMatchObject([{ localName: "empty" }]);
+  });
+
   test("a name that exists is renamed, never overwritten: a second file and a second folder", () => {
     const pair = new TransferPair({ "a.tar.gz": bytesOf("new"), dir: null, "dir/x": bytesOf("x") });
     pair.download.files.set("a.tar.gz", bytesOf("old"));
