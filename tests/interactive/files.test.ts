@@ -128,7 +128,13 @@ describe.skipIf(!tmuxAvailable())("files in the chat, in a terminal", () => {
       expect((await client.capture()).split("\n").at(-1)).toBe(PROMPT);
 
       // Chat while it runs: the message arrives and gets its ✓ while the transfer is still going.
-      await say(client, "chatting while it runs");
+      // The status line updates in place without disturbing a half-typed line.
+      await client.type("chatting while");
+      const before = await statusLine(client);
+      await client.waitUntil((screen) => screen.split("\n").at(-2) !== before, "the status line updating");
+      expect((await client.capture()).split("\n").at(-1)).toBe(`${PROMPT} chatting while`);
+      await client.type(" it runs");
+      await client.press("Enter");
       await server.waitForText(/^client › chatting while it runs$/m);
       await client.waitForText(new RegExp(`^${PROMPT} chatting while it runs +${RTT}$`, "m"));
       expect(await client.capture()).not.toMatch(/✓ #1 album\/ delivered/);
