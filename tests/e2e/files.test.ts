@@ -210,6 +210,17 @@ describe("small cases", () => {
     expect((await lstat(join(downloads, "nothing yet"))).isDirectory()).toBe(true);
   });
 
+  test("a path that does not exist: one clear error, exit 1", async () => {
+    const { src, downloads } = await folders();
+    const server = await receiver(downloads, ["--accept-files"]);
+    const missing = join(src, "missing.txt");
+    const client = sender(server.port, missing);
+    expect(await client.finished()).toBe(1);
+    expect(await client.waitFor(isFile("error"))).toMatchObject({
+      message: `cannot send ${JSON.stringify(missing)}: it does not exist`,
+    });
+  });
+
   test("a name already there is never overwritten: the second copy gets ' (1)' before its extension", async () => {
     const { src, downloads } = await folders();
     await writeFile(join(src, "note.txt"), "second\n");
