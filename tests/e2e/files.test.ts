@@ -1,6 +1,17 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, lstat, mkdir, mkdtemp, open, readdir, rm, truncate, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  rm,
+  symlink,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { flat } from "../../src/protocol/bytes.ts";
@@ -417,19 +428,24 @@ describe("a sender killed mid-transfer", () => {
 });
 
 describe("what the sender leaves out", () => {
-  test("a name the receiver would refuse is left out with a notice that shows it escaped", async () => {
+  test("a name the receiver would refuse, and a link, are left out with a notice (the name escaped)", async () => {
     const { src, downloads } = await folders();
     const top = join(src, "album");
     await mkdir(top);
     await writeFile(join(top, "ok.txt"), "fine\n");
     // An erase-screen and a red colour in a name: a folder someone handed over may hold anything.
     await writeFile(join(top, "x\x1b[2J\x1b[31mred.txt"), "never sent\n");
+    // A link inside the folder is never followed (it points out of the folder here).
+    await symlink(src, join(top, "link-out"));
     const server = await receiver(downloads, ["--accept-files"]);
     const client = sender(server.port, top);
     expect(await client.finished()).toBe(0);
     // The notice goes to stderr, which is usually a terminal: escaped there, never the raw bytes.
     expect(client.stderr).toContain(
       "#1: left out album/x\\e[2J\\e[31mred.txt: the receiver refuses its name (a name with a control character)",
+    );
+    expect(client.stderr).toContain(
+      "#1: left out album/link-out: a symbolic link (links are never followed)",
     );
     expect(client.stderr).not.toContain("\x1b");
     expect(await namesIn(join(downloads, "album"))).toEqual(["ok.txt"]);
