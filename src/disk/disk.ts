@@ -115,6 +115,11 @@ export class Disk {
   private readonly sending = new Map<string, Sending>();
   /** Part files open for writing, by absolute path, across transfers: one writer per part file. */
   private readonly partsInUse = new Set<string>();
+  /**
+   * Part files being given their final name, by absolute path, until that is done: the next transfer of the
+   * same name (its entry may come right after this one's FILE_SUM) waits for it rather than reuse the file.
+   */
+  private readonly naming = new Map<string, Promise<void>>();
 
   /** Throws an Error with one sentence when the download folder is missing or not a folder. */
   constructor(options: DiskOptions) {
@@ -235,7 +240,9 @@ export class Disk {
     let partial: { size: number; hash: RunningHash } | null = null;
     if (action.oneFile && componentProblem(action.name) === null) {
       const abs = join(dl, action.name + PART_SUFFIX);
-      const found = await existingPart(abs);
+      // Another transfer's part file, being written or named, is not a partial from an earlier run.
+      const taken = this.partsInUse.has(abs) || this.naming.has(abs);
+      const found = taken ? null : await existingPart(abs);
       if (found) {
         // This transfer takes it on: only this very file is continued, and a cancel removes it.
         this.state(action.key).kept.set(abs, found.id);
@@ -326,6 +333,7 @@ export class Disk {
     }
     const finalName = path[path.length - 1] as string;
     const abs = join(dir, finalName + PART_SUFFIX);
+    await this.naming.get(abs);
     if (this.partsInUse.has(abs))
       throw new DiskFailure(`"${finalName}${PART_SUFFIX}" is in use by another transfer`);
     const kept = state.kept.get(abs);
@@ -388,6 +396,8 @@ export class Disk {
     const handle = part.handle;
     part.handle = null;
     this.partsInUse.delete(part.abs);
+    let named = () => {};
+    this.naming.set(part.abs, new Promise<void>((resolve) => (named = resolve)));
     let localName: string | undefined;
     try {
       try {
@@ -413,6 +423,9 @@ export class Disk {
       // The transfer ends here: the entry is never left under its final name, nor as a part file.
       await this.removePart(state).catch(() => {});
       throw error;
+    } finally {
+      this.naming.delete(part.abs);
+      named();
     }
     state.part = null;
     return localName === undefined

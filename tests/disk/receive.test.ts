@@ -384,6 +384,38 @@ describe("a one-file transfer", () => {
       ).toContain("in use");
     });
   });
+
+  test("a transfer's part file being given its final name is not reused by the next transfer of that name", async () => {
+    // Two one-file transfers of the same name, one after the other: the second's FILE_ENTRY comes right
+    // after the first's FILE_SUM, so its open runs while the first's finalize is under way (another key).
+    // The fuzzer found the second truncating and writing into the very file the first had just named.
+    await withFolders(async ({ downloads }) => {
+      for (let round = 0; round < 30; round++) {
+        const dir = join(downloads, `round-${round}`);
+        await mkdir(dir);
+        const results: DiskResult[] = [];
+        const disk = new Disk({ downloadDir: dir, onResult: (r) => results.push(r) });
+        const root = { path: ["a.txt"], root: true };
+        disk.submit({ kind: "open", key: "in:1", seq: 1, offset: 0, ...root });
+        disk.submit({ kind: "write", key: "in:1", seq: 1, bytes: text("first, verified") });
+        await disk.idle();
+        // The next transfer found the first one's part file when it looked for a partial (it is in use).
+        disk.submit({ kind: "inspect", key: "in:2", seq: 1, name: "a.txt", oneFile: true });
+        await disk.idle();
+        expect(results.at(-1)).toMatchObject({ kind: "inspect", partial: null });
+        disk.submit({ kind: "finalize", key: "in:1", seq: 1, mode: 0o644, ...root });
+        disk.submit({ kind: "open", key: "in:2", seq: 1, offset: 0, ...root });
+        disk.submit({ kind: "write", key: "in:2", seq: 1, bytes: text("second, never verified") });
+        await disk.idle();
+        expect(await readFile(join(dir, "a.txt"), "utf8")).toBe("first, verified");
+        disk.submit({ kind: "discard", key: "in:2", seq: 1 });
+        await disk.idle();
+        expect(await names(dir)).toEqual(["a.txt"]);
+        expect(results.filter((r) => r.kind === "failed")).toEqual([]);
+        await disk.close();
+      }
+    });
+  });
 });
 
 describe("permission bits", () => {
