@@ -113,13 +113,13 @@ export class Disk {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly receiving = new Map<string, Receiving>();
   private readonly sending = new Map<string, Sending>();
-  /** Part files open for writing, by absolute path, across transfers: one writer per part file. */
-  private readonly partsInUse = new Set<string>();
   /**
-   * Part files being given their final name, by absolute path, until that is done: the next transfer of the
-   * same name (its entry may come right after this one's FILE_SUM) waits for it rather than reuse the file.
+   * Part files in use (open for writing, or being given their final name), by absolute path, across
+   * transfers: one writer per part file. Another transfer's open of the same name waits until it is
+   * released (two one-file transfers of the same name, queued: the second's entry comes right behind the
+   * first's FILE_SUM, while the first's writes may still be on their way to the disk).
    */
-  private readonly naming = new Map<string, Promise<void>>();
+  private readonly partsInUse = new Map<string, { released: Promise<void>; release: () => void }>();
 
   /** Throws an Error with one sentence when the download folder is missing or not a folder. */
   constructor(options: DiskOptions) {
@@ -241,7 +241,7 @@ export class Disk {
     if (action.oneFile && componentProblem(action.name) === null) {
       const abs = join(dl, action.name + PART_SUFFIX);
       // Another transfer's part file, being written or named, is not a partial from an earlier run.
-      const taken = this.partsInUse.has(abs) || this.naming.has(abs);
+      const taken = this.partsInUse.has(abs);
       const found = taken ? null : await existingPart(abs);
       if (found) {
         // This transfer takes it on: only this very file is continued, and a cancel removes it.
@@ -333,11 +333,38 @@ export class Disk {
     }
     const finalName = path[path.length - 1] as string;
     const abs = join(dir, finalName + PART_SUFFIX);
-    await this.naming.get(abs);
-    if (this.partsInUse.has(abs))
-      throw new DiskFailure(`"${finalName}${PART_SUFFIX}" is in use by another transfer`);
-    const kept = state.kept.get(abs);
+    for (let other = this.partsInUse.get(abs); other; other = this.partsInUse.get(abs)) await other.released;
+    // Claimed at once (no await between the check and the claim): the next open of this name waits.
+    this.claimPart(abs);
     let handle: FileHandle;
+    let id: Identity;
+    try {
+      handle = await this.openPartFile(abs, action, finalName, path, state.kept.get(abs));
+      try {
+        await handle.truncate(action.offset);
+        id = identity(await handle.stat({ bigint: true }));
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    } catch (error) {
+      this.releasePart(abs);
+      throw error;
+    }
+    state.kept.delete(abs);
+    state.name = path[0] as string;
+    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset };
+    return { kind: "open", key: action.key, seq: action.seq };
+  }
+
+  /** The part file to write, opened as the action says: continued, started over or created. */
+  private async openPartFile(
+    abs: string,
+    action: Extract<DiskAction, { kind: "open" }>,
+    finalName: string,
+    path: string[],
+    kept: Identity | undefined,
+  ): Promise<FileHandle> {
     if (action.offset > 0) {
       // Continuing a part file: a root one's from an earlier run, or one this transfer kept at a cut.
       if (!action.root && kept === undefined) throw new DiskFailure("there is no partial file to continue");
@@ -348,26 +375,11 @@ export class Disk {
       if (Number(found.size) < action.offset) {
         throw new DiskFailure(`the partial file "${finalName}${PART_SUFFIX}" is shorter than the offset`);
       }
-      handle = await openExisting(abs, OPEN_EXISTING_FOR_WRITING, found.id);
-    } else if (action.root || kept !== undefined) {
-      // A root part may be left from an earlier run: start it over, if it is a plain file of ours.
-      handle = await createOrReuse(abs, finalName, kept);
-    } else {
-      handle = await createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
+      return openExisting(abs, OPEN_EXISTING_FOR_WRITING, found.id);
     }
-    let id: Identity;
-    try {
-      await handle.truncate(action.offset);
-      id = identity(await handle.stat({ bigint: true }));
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    state.kept.delete(abs);
-    state.name = path[0] as string;
-    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset };
-    this.partsInUse.add(abs);
-    return { kind: "open", key: action.key, seq: action.seq };
+    // A root part may be left from an earlier run: start it over, if it is a plain file of ours.
+    if (action.root || kept !== undefined) return createOrReuse(abs, finalName, kept);
+    return createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
   }
 
   private async write(action: Extract<DiskAction, { kind: "write" }>): Promise<DiskResult> {
@@ -395,9 +407,6 @@ export class Disk {
     }
     const handle = part.handle;
     part.handle = null;
-    this.partsInUse.delete(part.abs);
-    let named = () => {};
-    this.naming.set(part.abs, new Promise<void>((resolve) => (named = resolve)));
     let localName: string | undefined;
     try {
       try {
@@ -424,8 +433,7 @@ export class Disk {
       await this.removePart(state).catch(() => {});
       throw error;
     } finally {
-      this.naming.delete(part.abs);
-      named();
+      this.releasePart(part.abs);
     }
     state.part = null;
     return localName === undefined
@@ -451,7 +459,7 @@ export class Disk {
     const part = state.part;
     if (!part) return;
     state.part = null;
-    this.partsInUse.delete(part.abs);
+    this.releasePart(part.abs);
     await part.handle?.close();
     await removeIfStill(part.abs, part.id);
   }
@@ -462,11 +470,25 @@ export class Disk {
     const part = state?.part;
     if (!state || !part) return;
     state.part = null;
-    this.partsInUse.delete(part.abs);
+    this.releasePart(part.abs);
     if (part.handle) {
       await part.handle.close();
       state.kept.set(part.abs, part.id);
     }
+  }
+
+  private claimPart(abs: string): void {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.partsInUse.set(abs, { released, release });
+  }
+
+  private releasePart(abs: string): void {
+    const use = this.partsInUse.get(abs);
+    this.partsInUse.delete(abs);
+    use?.release();
   }
 
   // ---- the sending side ----

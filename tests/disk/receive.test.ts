@@ -375,13 +375,26 @@ describe("a one-file transfer", () => {
     });
   });
 
-  test("two transfers never write the same part file at once", async () => {
+  test("two transfers never write the same part file at once: the second waits its turn", async () => {
     await withFolders(async ({ downloads }) => {
       const h = new DiskHarness({ downloadDir: downloads });
       await h.ok("open", { kind: "open", key: "r1", path: ["a"], offset: 0, root: true });
-      expect(
-        (await h.fails({ kind: "open", key: "r2", path: ["a"], offset: 0, root: true })).reason,
-      ).toContain("in use");
+      // r2's open waits while r1 writes; it goes on once r1's file has its final name.
+      h.disk.submit({ kind: "open", key: "r2", seq: 1, path: ["a"], offset: 0, root: true });
+      h.disk.submit({ kind: "write", key: "r2", seq: 2, bytes: text("second") });
+      await Bun.sleep(50);
+      expect(h.results.filter((r) => r.key === "r2")).toEqual([]);
+      // (Submitted without waiting for the Disk to be idle: it is not, until r1 is done.)
+      h.disk.submit({ kind: "write", key: "r1", seq: 1, bytes: text("first") });
+      h.disk.submit({ kind: "finalize", key: "r1", seq: 2, path: ["a"], mode: 0o644, root: true });
+      await h.disk.idle();
+      expect(h.results.filter((r) => r.key === "r1").at(-1)).toMatchObject({
+        kind: "finalize",
+        localName: "a",
+      });
+      expect(h.results.filter((r) => r.key === "r2").map((r) => r.kind)).toEqual(["open", "write"]);
+      expect(await readFile(join(downloads, "a"), "utf8")).toBe("first");
+      expect(await readFile(join(downloads, `a${PART_SUFFIX}`), "utf8")).toBe("second");
     });
   });
 

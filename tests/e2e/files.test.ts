@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
+import { encodeFrame } from "../../src/protocol/encoder.ts";
 import {
   encodeAnswer,
   encodeCancel,
@@ -219,6 +220,41 @@ describe("small cases", () => {
     expect(await server.waitFor(isFile("file-done"))).toMatchObject({ local_name: "nothing yet", bytes: 0 });
     expect(await namesIn(downloads)).toEqual(["nothing yet"]);
     expect((await lstat(join(downloads, "nothing yet"))).isDirectory()).toBe(true);
+  });
+
+  test("two files of the same name back to back: the first keeps its name, the second gets ' (1)'", async () => {
+    const { downloads } = await folders();
+    const server = await receiver(downloads, ["--accept-files"]);
+    // The sender is a test peer so that both offers and both files go out at once, as queued transfers
+    // do: the second's FILE_ENTRY right behind the first's FILE_SUM.
+    const peer = await SecurePeer.open(HOST, server.port, TEST_CODE);
+    cleanups.push(() => peer.destroy());
+    await peer.waitForFrame((f) => f.type === FrameType.SESSION);
+    const contents = [randomBytes(300 * KIB), randomBytes(200 * KIB)];
+    for (const [i, bytes] of contents.entries()) {
+      await peer.send(
+        FrameType.FILE_OFFER,
+        i + 1,
+        encodeOffer({ totalBytes: bytes.length, entries: 1, name: "a.txt" }),
+      );
+    }
+    for (const id of [1, 2]) await peer.waitForFrame((f) => f.type === FrameType.FILE_ANSWER && f.id === id);
+    const frames: Uint8Array[] = [];
+    for (const [i, bytes] of contents.entries()) {
+      const entry = encodeEntry({ kind: "file", mode: 0o644, size: bytes.length, offset: 0, path: "a.txt" });
+      frames.push(encodeFrame(FrameType.FILE_ENTRY, i + 1, entry));
+      for (let at = 0; at < bytes.length; at += 64 * KIB) {
+        frames.push(encodeFrame(FrameType.FILE_DATA, i + 1, bytes.subarray(at, at + 64 * KIB)));
+      }
+      frames.push(encodeFrame(FrameType.FILE_SUM, i + 1, createHash("sha256").update(bytes).digest()));
+    }
+    await peer.write(peer.seal(Buffer.concat(frames)));
+    await peer.waitForFrame((f) => f.type === FrameType.FILE_DONE && f.id === 2);
+    await peer.waitForFrame((f) => f.type === FrameType.FILE_DONE && f.id === 1);
+    expect(await namesIn(downloads)).toEqual(["a (1).txt", "a.txt"]);
+    const hash = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+    expect(await sha256File(join(downloads, "a.txt"))).toBe(hash(contents[0] as Uint8Array));
+    expect(await sha256File(join(downloads, "a (1).txt"))).toBe(hash(contents[1] as Uint8Array));
   });
 
   test("a path that does not exist: one clear error, exit 1", async () => {

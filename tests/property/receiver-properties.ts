@@ -400,9 +400,11 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
     for (const action of receiver.takeActions()) disk.submit(action);
     receiver.takeEvents();
   };
+  let results = 0;
   const disk: Disk = new Disk({
     downloadDir: downloads,
     onResult: (result: DiskResult) => {
+      results++;
       try {
         receiver.diskResult(result, ++now);
         flush();
@@ -421,7 +423,7 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
   for (const op of ops) {
     if (ended) break;
     if (op.op === "settle") {
-      await disk.idle();
+      await settle(disk, () => results);
       continue;
     }
     const [type, payload] = frameOf(op, dataSince, verifiable);
@@ -439,10 +441,11 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
     }
     if (op.op === "offer") offered.add(op.id);
     flush();
-    if (op.op === "offer" && op.wait) await disk.idle();
+    if (op.op === "offer" && op.wait) await settle(disk, () => results);
     else await Promise.resolve(); // a disk result may come between two frames, or not
   }
-  await disk.idle();
+  await settle(disk, () => results);
+  // The session ends: every transfer's part file is kept or removed, so nothing waits any more.
   receiver.sessionEnded();
   flush();
   await disk.idle();
@@ -488,6 +491,20 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
     if (reason === "") throw new Error(`a FILE_CANCEL for transfer ${frame.id} without a reason`);
     const kind = REASONS.find((phrase) => reason.includes(phrase)) ?? reason;
     receiverCoverage.cancels.set(kind, (receiverCoverage.cancels.get(kind) ?? 0) + 1);
+  }
+}
+
+/**
+ * Lets the disk catch up: until it is idle, or has been quiet for a while. An open may wait for another
+ * transfer's part file of the same name, which only that transfer's later frames (or its end) release:
+ * then the disk is not idle until they come.
+ */
+async function settle(disk: Disk, results: () => number): Promise<void> {
+  const idle = disk.idle().then(() => true);
+  for (;;) {
+    const before = results();
+    if (await Promise.race([idle, Bun.sleep(10).then(() => false)])) return;
+    if (results() === before) return;
   }
 }
 
