@@ -82,6 +82,14 @@ interface PartFile {
   /** Open for writing; null once closed (a failed finalize leaves it for discard). */
   handle: FileHandle | null;
   position: number;
+  /** This transfer's hold on the part file's name (see Disk.partsInUse). */
+  claim: Claim;
+}
+
+/** A hold on a part file's name: `released` settles when it is let go. */
+interface Claim {
+  released: Promise<void>;
+  release: () => void;
 }
 
 interface Receiving {
@@ -119,7 +127,7 @@ export class Disk {
    * released (two one-file transfers of the same name, queued: the second's entry comes right behind the
    * first's FILE_SUM, while the first's writes may still be on their way to the disk).
    */
-  private readonly partsInUse = new Map<string, { released: Promise<void>; release: () => void }>();
+  private readonly partsInUse = new Map<string, Claim>();
 
   /** Throws an Error with one sentence when the download folder is missing or not a folder. */
   constructor(options: DiskOptions) {
@@ -335,7 +343,7 @@ export class Disk {
     const abs = join(dir, finalName + PART_SUFFIX);
     for (let other = this.partsInUse.get(abs); other; other = this.partsInUse.get(abs)) await other.released;
     // Claimed at once (no await between the check and the claim): the next open of this name waits.
-    this.claimPart(abs);
+    const claim = this.claimPart(abs);
     let handle: FileHandle;
     let id: Identity;
     try {
@@ -348,12 +356,12 @@ export class Disk {
         throw error;
       }
     } catch (error) {
-      this.releasePart(abs);
+      this.releasePart(abs, claim);
       throw error;
     }
     state.kept.delete(abs);
     state.name = path[0] as string;
-    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset };
+    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset, claim };
     return { kind: "open", key: action.key, seq: action.seq };
   }
 
@@ -433,7 +441,7 @@ export class Disk {
       await this.removePart(state).catch(() => {});
       throw error;
     } finally {
-      this.releasePart(part.abs);
+      this.releasePart(part.abs, part.claim);
     }
     state.part = null;
     return localName === undefined
@@ -459,9 +467,12 @@ export class Disk {
     const part = state.part;
     if (!part) return;
     state.part = null;
-    this.releasePart(part.abs);
-    await part.handle?.close();
-    await removeIfStill(part.abs, part.id);
+    try {
+      await part.handle?.close();
+      await removeIfStill(part.abs, part.id);
+    } finally {
+      this.releasePart(part.abs, part.claim); // once it is gone: the next transfer of the name starts anew
+    }
   }
 
   /** Closes the part file being written, keeping it on disk for a resume (`keep`, `forget`). */
@@ -470,25 +481,27 @@ export class Disk {
     const part = state?.part;
     if (!state || !part) return;
     state.part = null;
-    this.releasePart(part.abs);
+    this.releasePart(part.abs, part.claim);
     if (part.handle) {
       await part.handle.close();
       state.kept.set(part.abs, part.id);
     }
   }
 
-  private claimPart(abs: string): void {
+  private claimPart(abs: string): Claim {
     let release = () => {};
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
-    this.partsInUse.set(abs, { released, release });
+    const claim = { released, release };
+    this.partsInUse.set(abs, claim);
+    return claim;
   }
 
-  private releasePart(abs: string): void {
-    const use = this.partsInUse.get(abs);
-    this.partsInUse.delete(abs);
-    use?.release();
+  /** Lets go of `claim` (once; never another transfer's hold that came after it). */
+  private releasePart(abs: string, claim: Claim): void {
+    if (this.partsInUse.get(abs) === claim) this.partsInUse.delete(abs);
+    claim.release();
   }
 
   // ---- the sending side ----

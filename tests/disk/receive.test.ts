@@ -18,7 +18,7 @@ import { Disk } from "../../src/disk/disk.ts";
 import { DISK_FULL } from "../../src/disk/errors.ts";
 import { PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import type { DiskResult } from "../../src/transfer/types.ts";
-import { DiskHarness, text, withFolders } from "../helpers/disk.ts";
+import { DiskHarness, settleDisk, text, withFolders } from "../helpers/disk.ts";
 
 const exists = (path: string) =>
   lstat(path).then(
@@ -395,6 +395,28 @@ describe("a one-file transfer", () => {
       expect(h.results.filter((r) => r.key === "r2").map((r) => r.kind)).toEqual(["open", "write"]);
       expect(await readFile(join(downloads, "a"), "utf8")).toBe("first");
       expect(await readFile(join(downloads, `a${PART_SUFFIX}`), "utf8")).toBe("second");
+    });
+  });
+
+  test("a failed finalize lets the next waiting transfer in, and only that one", async () => {
+    await withFolders(async ({ downloads }) => {
+      const h = new DiskHarness({ downloadDir: downloads });
+      const part = join(downloads, `a${PART_SUFFIX}`);
+      await h.ok("open", { kind: "open", key: "r1", path: ["a"], offset: 0, root: true });
+      await h.ok("write", { kind: "write", key: "r1", bytes: text("first") });
+      h.disk.submit({ kind: "open", key: "r2", seq: 1, path: ["a"], offset: 0, root: true });
+      h.disk.submit({ kind: "open", key: "r3", seq: 1, path: ["a"], offset: 0, root: true });
+      // Someone replaces r1's part file: its finalize fails (and lets go of the name once, not twice).
+      await rename(part, join(downloads, "moved"));
+      await writeFile(part, "planted");
+      h.disk.submit({ kind: "finalize", key: "r1", seq: 9, path: ["a"], mode: 0o644, root: true });
+      await settleDisk(h.disk, () => h.results.length);
+      expect(h.results.find((r) => r.key === "r1" && r.seq === 9)).toMatchObject({ kind: "failed" });
+      expect(h.results.filter((r) => r.key === "r2").map((r) => r.kind)).toEqual(["open"]);
+      expect(h.results.filter((r) => r.key === "r3")).toEqual([]); // still waiting for r2
+      h.disk.submit({ kind: "discard", key: "r2", seq: 2 });
+      await h.disk.idle();
+      expect(h.results.filter((r) => r.key === "r3").map((r) => r.kind)).toEqual(["open"]);
     });
   });
 

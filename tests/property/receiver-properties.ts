@@ -21,6 +21,7 @@ import { encodeCancel, encodeEntry, encodeOffer } from "../../src/transfer/frame
 import { PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import { type OutgoingFrame, Transfers } from "../../src/transfer/transfers.ts";
 import type { DiskResult } from "../../src/transfer/types.ts";
+import { settleDisk } from "../helpers/disk.ts";
 
 /**
  * The receiver's rules end to end (issue 11, "path rules as a property test"): random sequences of
@@ -423,7 +424,7 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
   for (const op of ops) {
     if (ended) break;
     if (op.op === "settle") {
-      await settle(disk, () => results);
+      await settleDisk(disk, () => results);
       continue;
     }
     const [type, payload] = frameOf(op, dataSince, verifiable);
@@ -441,10 +442,10 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
     }
     if (op.op === "offer") offered.add(op.id);
     flush();
-    if (op.op === "offer" && op.wait) await settle(disk, () => results);
+    if (op.op === "offer" && op.wait) await settleDisk(disk, () => results);
     else await Promise.resolve(); // a disk result may come between two frames, or not
   }
-  await settle(disk, () => results);
+  await settleDisk(disk, () => results);
   // The session ends: every transfer's part file is kept or removed, so nothing waits any more.
   receiver.sessionEnded();
   flush();
@@ -491,20 +492,6 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
     if (reason === "") throw new Error(`a FILE_CANCEL for transfer ${frame.id} without a reason`);
     const kind = REASONS.find((phrase) => reason.includes(phrase)) ?? reason;
     receiverCoverage.cancels.set(kind, (receiverCoverage.cancels.get(kind) ?? 0) + 1);
-  }
-}
-
-/**
- * Lets the disk catch up: until it is idle, or has been quiet for a while. An open may wait for another
- * transfer's part file of the same name, which only that transfer's later frames (or its end) release:
- * then the disk is not idle until they come.
- */
-async function settle(disk: Disk, results: () => number): Promise<void> {
-  const idle = disk.idle().then(() => true);
-  for (;;) {
-    const before = results();
-    if (await Promise.race([idle, Bun.sleep(10).then(() => false)])) return;
-    if (results() === before) return;
   }
 }
 
