@@ -77,7 +77,7 @@ function sender(port: number, path: string, args: string[] = []): JsonProgram {
   return client;
 }
 
-const isFile = (type: string) => (e: JsonEvent) => e.event === type;
+const isEvent = (type: string) => (e: JsonEvent) => e.event === type;
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -170,14 +170,14 @@ describe("a folder between two programs", () => {
     expect(await client.finished(280_000)).toBe(0);
     const seconds = (performance.now() - startedAt) / 1000;
 
-    const sent = await client.waitFor(isFile("file-done"));
-    const got = await server.waitFor(isFile("file-done"));
+    const sent = await client.waitFor(isEvent("file-done"));
+    const got = await server.waitFor(isEvent("file-done"));
     expect(sent).toMatchObject({ direction: "out", name: "photos", resumed_from: 0 });
     expect(got).toMatchObject({ direction: "in", name: "photos", local_name: "photos", resumed_from: 0 });
     expect(total).toBeGreaterThan(2 ** 32);
     expect(sent.bytes).toBe(total);
     expect(got.bytes).toBe(total);
-    const offered = await server.waitFor(isFile("file-offer"));
+    const offered = await server.waitFor(isEvent("file-offer"));
     expect(offered).toMatchObject({
       direction: "in",
       name: "photos",
@@ -188,7 +188,7 @@ describe("a folder between two programs", () => {
     // Progress on both sides comes from what the receiver wrote: it only grows, never past the total,
     // and at most 10 events a second.
     for (const program of [client, server]) {
-      const progress = program.events.filter(isFile("file-progress")).map((e) => e.bytes as number);
+      const progress = program.events.filter(isEvent("file-progress")).map((e) => e.bytes as number);
       expect(progress.length).toBeGreaterThan(0);
       expect(progress).toEqual([...progress].sort((a, b) => a - b));
       expect(progress.at(-1) as number).toBeLessThanOrEqual(got.bytes as number);
@@ -217,7 +217,7 @@ describe("small cases", () => {
     const server = await receiver(downloads, ["--accept-files"]);
     const client = sender(server.port, join(src, "nothing yet"));
     expect(await client.finished()).toBe(0);
-    expect(await server.waitFor(isFile("file-done"))).toMatchObject({ local_name: "nothing yet", bytes: 0 });
+    expect(await server.waitFor(isEvent("file-done"))).toMatchObject({ local_name: "nothing yet", bytes: 0 });
     expect(await namesIn(downloads)).toEqual(["nothing yet"]);
     expect((await lstat(join(downloads, "nothing yet"))).isDirectory()).toBe(true);
   });
@@ -263,7 +263,7 @@ describe("small cases", () => {
     const missing = join(src, "missing.txt");
     const client = sender(server.port, missing);
     expect(await client.finished()).toBe(1);
-    expect(await client.waitFor(isFile("error"))).toMatchObject({
+    expect(await client.waitFor(isEvent("error"))).toMatchObject({
       message: `cannot send ${JSON.stringify(missing)}: it does not exist`,
     });
   });
@@ -274,7 +274,7 @@ describe("small cases", () => {
     await writeFile(join(downloads, "note.txt"), "first\n");
     const server = await receiver(downloads, ["--accept-files"]);
     expect(await sender(server.port, join(src, "note.txt")).finished()).toBe(0);
-    expect(await server.waitFor(isFile("file-done"))).toMatchObject({ local_name: "note (1).txt" });
+    expect(await server.waitFor(isEvent("file-done"))).toMatchObject({ local_name: "note (1).txt" });
     expect(await Bun.file(join(downloads, "note.txt")).text()).toBe("first\n");
     expect(await Bun.file(join(downloads, "note (1).txt")).text()).toBe("second\n");
   });
@@ -288,21 +288,21 @@ describe("consent", () => {
     const client = sender(server.port, join(src, "note.txt"));
     expect(await client.finished()).toBe(1);
     const reason = "the receiver takes no files (it runs without --accept-files)";
-    expect(await client.waitFor(isFile("file-cancelled"))).toMatchObject({
+    expect(await client.waitFor(isEvent("file-cancelled"))).toMatchObject({
       direction: "out",
       name: "note.txt",
       by: "peer",
       declined: true,
       reason,
     });
-    expect(await server.waitFor(isFile("file-cancelled"))).toMatchObject({
+    expect(await server.waitFor(isEvent("file-cancelled"))).toMatchObject({
       direction: "in",
       name: "note.txt",
       by: "you",
       declined: true,
       reason,
     });
-    expect(client.events.some(isFile("file-done"))).toBe(false);
+    expect(client.events.some(isEvent("file-done"))).toBe(false);
     expect(await namesIn(downloads)).toEqual([]);
   });
 });
@@ -333,7 +333,7 @@ describe("a cancel mid-way", () => {
     expect(await namesIn(downloads)).toEqual(["big.bin.121chat-part"]);
 
     await peer.send(FrameType.FILE_CANCEL, 1, encodeCancel({ side: 0, reason: "the sender stops here" }));
-    expect(await server.waitFor(isFile("file-cancelled"))).toMatchObject({
+    expect(await server.waitFor(isEvent("file-cancelled"))).toMatchObject({
       id: 1,
       direction: "in",
       by: "peer",
@@ -344,7 +344,7 @@ describe("a cancel mid-way", () => {
     // The chat goes on.
     await peer.sendMessage(1, "sorry, wrong file");
     await peer.waitForFrame((f) => f.type === FrameType.ACK && f.id === 1);
-    expect(server.events.some(isFile("disconnected"))).toBe(false);
+    expect(server.events.some(isEvent("disconnected"))).toBe(false);
   });
 
   test("the receiver cancels: the sending program reports it and exits 1", async () => {
@@ -373,14 +373,14 @@ describe("a cancel mid-way", () => {
     await peer.send(FrameType.FILE_CANCEL, offer.id, encodeCancel({ side: 1, reason: "no room for it" }));
 
     expect(await server.finished()).toBe(1);
-    expect(await server.waitFor(isFile("file-cancelled"))).toMatchObject({
+    expect(await server.waitFor(isEvent("file-cancelled"))).toMatchObject({
       direction: "out",
       name: "big.bin",
       by: "peer",
       declined: false,
       reason: "no room for it",
     });
-    expect(server.events.some(isFile("file-done"))).toBe(false);
+    expect(server.events.some(isEvent("file-done"))).toBe(false);
   });
 });
 
@@ -408,8 +408,8 @@ describe("the receiver's disk", () => {
 
         expect(await client.finished(30_000)).toBe(1);
         const full = { by: expect.any(String), declined: false, reason: "receiver's disk is full" };
-        expect(await client.waitFor(isFile("file-cancelled"))).toMatchObject({ ...full, by: "peer" });
-        expect(await server.waitFor(isFile("file-cancelled"))).toMatchObject({ ...full, by: "you" });
+        expect(await client.waitFor(isEvent("file-cancelled"))).toMatchObject({ ...full, by: "peer" });
+        expect(await server.waitFor(isEvent("file-cancelled"))).toMatchObject({ ...full, by: "you" });
         await expectFolderSettles(downloads, ["filler"]);
         await server.stop();
       });
@@ -435,7 +435,7 @@ describe("a sender killed mid-transfer", () => {
     await server.waitFor((e) => e.event === "file-progress" && (e.bytes as number) >= 4 * MIB, 20_000);
     first.kill("SIGKILL");
     expect(await first.finished()).not.toBe(0);
-    await server.waitFor(isFile("disconnected"), 20_000);
+    await server.waitFor(isEvent("disconnected"), 20_000);
     // The partial stays, under its part name only.
     await expectFolderSettles(downloads, ["movie.bin.121chat-part"]);
     const held = (await lstat(join(downloads, "movie.bin.121chat-part"))).size;
@@ -447,15 +447,15 @@ describe("a sender killed mid-transfer", () => {
     cleanups.push(() => counting.close());
     const second = sender(counting.port, path);
     expect(await second.finished(30_000)).toBe(0);
-    const sent = await second.waitFor(isFile("file-done"));
-    const got = await server.waitFor(isFile("file-done"));
+    const sent = await second.waitFor(isEvent("file-done"));
+    const got = await server.waitFor(isEvent("file-done"));
     expect(got).toMatchObject({ local_name: "movie.bin", resumed_from: held, bytes: size });
     expect(sent).toMatchObject({ resumed_from: held, bytes: size });
     // Only the rest crossed (plus the framing: 9-byte frame headers and 20-byte records per 64 KiB).
     expect(counting.bytesFromClient).toBeLessThan(size - held + 256 * KIB);
     // The receiver's progress of the second transfer starts at what it held, not at 0.
-    const secondOffer = server.events.findLastIndex(isFile("file-offer"));
-    const progress = server.events.slice(secondOffer).filter(isFile("file-progress"));
+    const secondOffer = server.events.findLastIndex(isEvent("file-offer"));
+    const progress = server.events.slice(secondOffer).filter(isEvent("file-progress"));
     expect(progress.length).toBeGreaterThan(0);
     expect((progress[0] as JsonEvent).bytes as number).toBeGreaterThan(held);
     expect(await sha256File(join(downloads, "movie.bin"))).toBe(await sha256File(path));
@@ -506,14 +506,14 @@ describe("a dropped connection", () => {
     expect(await client.finished(60_000)).toBe(0);
     await Promise.all(cut);
     expect(relay.links.length).toBeGreaterThanOrEqual(2);
-    expect(client.events.some(isFile("resumed"))).toBe(true);
+    expect(client.events.some(isEvent("resumed"))).toBe(true);
     // One offer, one question (none here: --accept-files), one transfer: it continued where the receiver was.
-    expect(server.events.filter(isFile("file-offer"))).toHaveLength(1);
-    const got = await server.waitFor(isFile("file-done"));
+    expect(server.events.filter(isEvent("file-offer"))).toHaveLength(1);
+    const got = await server.waitFor(isEvent("file-done"));
     expect(got).toMatchObject({ local_name: "movie.bin", bytes: size });
     expect(got.resumed_from as number).toBeGreaterThan(0);
     expect(got.resumed_from as number).toBeLessThan(size);
-    expect(await client.waitFor(isFile("file-done"))).toMatchObject({ resumed_from: got.resumed_from });
+    expect(await client.waitFor(isEvent("file-done"))).toMatchObject({ resumed_from: got.resumed_from });
     // No byte of the file crossed twice: after the resume, only the rest (and the framing) went over.
     const after = relay.links.slice(1).reduce((sum, link) => sum + link.forwarded["to-server"], 0);
     expect(after).toBeLessThan(size - (got.resumed_from as number) + 256 * KIB);
