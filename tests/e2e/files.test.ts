@@ -193,6 +193,12 @@ describe("a folder between two programs", () => {
       expect(progress).toEqual([...progress].sort((a, b) => a - b));
       expect(progress.at(-1) as number).toBeLessThanOrEqual(got.bytes as number);
       expect(progress.length).toBeLessThanOrEqual(10 * seconds + 2);
+      // The current file's part of it too: never ahead of the file's size, nor of the whole.
+      for (const event of program.events.filter(isEvent("file-progress"))) {
+        if (event.file === undefined) continue;
+        expect(event.file_bytes as number).toBeLessThanOrEqual(event.file_size as number);
+        expect(event.file_bytes as number).toBeLessThanOrEqual(event.bytes as number);
+      }
     }
 
     // The tree, every file's contents and the modes: as sent, but for the bits the receiver drops.
