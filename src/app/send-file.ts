@@ -35,7 +35,9 @@ export function sendOnConnect<V extends ChatView & { error(message: string): voi
           void link.files.send(path).then((result) => {
             if (result.ok) id = result.id;
             else {
-              target.error(`cannot send ${path}: ${result.error}`);
+              // The listing's reasons say "cannot send …" themselves; others need the path.
+              const said = result.error.startsWith("cannot send");
+              target.error(said ? result.error : `cannot send ${path}: ${result.error}`);
               finish(link, 1);
             }
           });

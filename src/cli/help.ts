@@ -37,6 +37,7 @@ Environment:
 
 Interactive commands (type them as a message):
   /help   /stats   /quit      //text sends "/text"
+  /send PATH   /accept [N]   /decline [N]   /cancel [in|out] [N]   /files
 
 Standard input that is not a terminal (pipe mode): each line is one message, sent byte for byte; each
 received message is written to stdout followed by a newline; status goes to stderr. A client exits when its

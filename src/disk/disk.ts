@@ -82,6 +82,14 @@ interface PartFile {
   /** Open for writing; null once closed (a failed finalize leaves it for discard). */
   handle: FileHandle | null;
   position: number;
+  /** This transfer's hold on the part file's name (see Disk.partsInUse). */
+  claim: Claim;
+}
+
+/** A hold on a part file's name: `released` settles when it is let go. */
+interface Claim {
+  released: Promise<void>;
+  release: () => void;
 }
 
 interface Receiving {
@@ -113,8 +121,13 @@ export class Disk {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly receiving = new Map<string, Receiving>();
   private readonly sending = new Map<string, Sending>();
-  /** Part files open for writing, by absolute path, across transfers: one writer per part file. */
-  private readonly partsInUse = new Set<string>();
+  /**
+   * Part files in use (open for writing, or being given their final name), by absolute path, across
+   * transfers: one writer per part file. Another transfer's open of the same name waits until it is
+   * released (two one-file transfers of the same name, queued: the second's entry comes right behind the
+   * first's FILE_SUM, while the first's writes may still be on their way to the disk).
+   */
+  private readonly partsInUse = new Map<string, Claim>();
 
   /** Throws an Error with one sentence when the download folder is missing or not a folder. */
   constructor(options: DiskOptions) {
@@ -235,7 +248,9 @@ export class Disk {
     let partial: { size: number; hash: RunningHash } | null = null;
     if (action.oneFile && componentProblem(action.name) === null) {
       const abs = join(dl, action.name + PART_SUFFIX);
-      const found = await existingPart(abs);
+      // Another transfer's part file, being written or named, is not a partial from an earlier run.
+      const taken = this.partsInUse.has(abs);
+      const found = taken ? null : await existingPart(abs);
       if (found) {
         // This transfer takes it on: only this very file is continued, and a cancel removes it.
         this.state(action.key).kept.set(abs, found.id);
@@ -326,10 +341,38 @@ export class Disk {
     }
     const finalName = path[path.length - 1] as string;
     const abs = join(dir, finalName + PART_SUFFIX);
-    if (this.partsInUse.has(abs))
-      throw new DiskFailure(`"${finalName}${PART_SUFFIX}" is in use by another transfer`);
-    const kept = state.kept.get(abs);
+    for (let other = this.partsInUse.get(abs); other; other = this.partsInUse.get(abs)) await other.released;
+    // Claimed at once (no await between the check and the claim): the next open of this name waits.
+    const claim = this.claimPart(abs);
     let handle: FileHandle;
+    let id: Identity;
+    try {
+      handle = await this.openPartFile(abs, action, finalName, path, state.kept.get(abs));
+      try {
+        await handle.truncate(action.offset);
+        id = identity(await handle.stat({ bigint: true }));
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    } catch (error) {
+      this.releasePart(abs, claim);
+      throw error;
+    }
+    state.kept.delete(abs);
+    state.name = path[0] as string;
+    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset, claim };
+    return { kind: "open", key: action.key, seq: action.seq };
+  }
+
+  /** The part file to write, opened as the action says: continued, started over or created. */
+  private async openPartFile(
+    abs: string,
+    action: Extract<DiskAction, { kind: "open" }>,
+    finalName: string,
+    path: string[],
+    kept: Identity | undefined,
+  ): Promise<FileHandle> {
     if (action.offset > 0) {
       // Continuing a part file: a root one's from an earlier run, or one this transfer kept at a cut.
       if (!action.root && kept === undefined) throw new DiskFailure("there is no partial file to continue");
@@ -340,26 +383,11 @@ export class Disk {
       if (Number(found.size) < action.offset) {
         throw new DiskFailure(`the partial file "${finalName}${PART_SUFFIX}" is shorter than the offset`);
       }
-      handle = await openExisting(abs, OPEN_EXISTING_FOR_WRITING, found.id);
-    } else if (action.root || kept !== undefined) {
-      // A root part may be left from an earlier run: start it over, if it is a plain file of ours.
-      handle = await createOrReuse(abs, finalName, kept);
-    } else {
-      handle = await createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
+      return openExisting(abs, OPEN_EXISTING_FOR_WRITING, found.id);
     }
-    let id: Identity;
-    try {
-      await handle.truncate(action.offset);
-      id = identity(await handle.stat({ bigint: true }));
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    state.kept.delete(abs);
-    state.name = path[0] as string;
-    state.part = { abs, path, dir, finalName, root: action.root, id, handle, position: action.offset };
-    this.partsInUse.add(abs);
-    return { kind: "open", key: action.key, seq: action.seq };
+    // A root part may be left from an earlier run: start it over, if it is a plain file of ours.
+    if (action.root || kept !== undefined) return createOrReuse(abs, finalName, kept);
+    return createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
   }
 
   private async write(action: Extract<DiskAction, { kind: "write" }>): Promise<DiskResult> {
@@ -387,7 +415,6 @@ export class Disk {
     }
     const handle = part.handle;
     part.handle = null;
-    this.partsInUse.delete(part.abs);
     let localName: string | undefined;
     try {
       try {
@@ -413,6 +440,8 @@ export class Disk {
       // The transfer ends here: the entry is never left under its final name, nor as a part file.
       await this.removePart(state).catch(() => {});
       throw error;
+    } finally {
+      this.releasePart(part.abs, part.claim);
     }
     state.part = null;
     return localName === undefined
@@ -438,9 +467,12 @@ export class Disk {
     const part = state.part;
     if (!part) return;
     state.part = null;
-    this.partsInUse.delete(part.abs);
-    await part.handle?.close();
-    await removeIfStill(part.abs, part.id);
+    try {
+      await part.handle?.close();
+      await removeIfStill(part.abs, part.id);
+    } finally {
+      this.releasePart(part.abs, part.claim); // once it is gone: the next transfer of the name starts anew
+    }
   }
 
   /** Closes the part file being written, keeping it on disk for a resume (`keep`, `forget`). */
@@ -449,11 +481,27 @@ export class Disk {
     const part = state?.part;
     if (!state || !part) return;
     state.part = null;
-    this.partsInUse.delete(part.abs);
+    this.releasePart(part.abs, part.claim);
     if (part.handle) {
       await part.handle.close();
       state.kept.set(part.abs, part.id);
     }
+  }
+
+  private claimPart(abs: string): Claim {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const claim = { released, release };
+    this.partsInUse.set(abs, claim);
+    return claim;
+  }
+
+  /** Lets go of `claim` (once; never another transfer's hold that came after it). */
+  private releasePart(abs: string, claim: Claim): void {
+    if (this.partsInUse.get(abs) === claim) this.partsInUse.delete(abs);
+    claim.release();
   }
 
   // ---- the sending side ----

@@ -4,6 +4,7 @@ import { Disk } from "../disk/disk.ts";
 import { listSource } from "../disk/list-source.ts";
 import type { Direction, TransferEvent } from "../transfer/events.ts";
 import { Transfers } from "../transfer/transfers.ts";
+import { sanitizeToString } from "../ui/sanitize.ts";
 import { now } from "./deadline-timer.ts";
 import type { LiveSession, SessionCompanion } from "./live-session.ts";
 
@@ -63,8 +64,12 @@ export class TransferDriver implements FileLink, SessionCompanion {
     if (this.live.session.state === "closed") return { ok: false, error: "the session is over" };
     const id = this.transfers.offer(listing, now());
     this.disk.registerSource(`out:${id}`, listing);
-    for (const skipped of listing.skipped)
-      this.view.notice(`#${id}: left out ${skipped.path}: ${skipped.reason}`);
+    // A name left out is often left out for its control characters: shown escaped, never as they are
+    // (the folder may come from anyone; the notice reaches a terminal, stderr included).
+    for (const skipped of listing.skipped) {
+      const path = sanitizeToString(new TextEncoder().encode(skipped.path));
+      this.view.notice(`#${id}: left out ${path}: ${skipped.reason}`);
+    }
     this.live.refresh();
     return { ok: true, id };
   }

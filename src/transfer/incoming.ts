@@ -28,6 +28,8 @@ interface CurrentFile {
   components: string[];
   root: boolean;
   received: number;
+  /** Of what was received, what the disk has written (the held part counts): the file's progress. */
+  written: number;
   hash: RunningHash;
 }
 
@@ -50,9 +52,12 @@ export class IncomingTransfer {
   private written = 0;
   private lastReported = 0;
   private lastReportAt = Number.NEGATIVE_INFINITY;
-  private writesPending = 0;
+  /** The file of each write handed to the disk and not yet answered, in order (the disk answers in order). */
+  private readonly writing: CurrentFile[] = [];
   /** Files verified whose final name the disk has not given yet (the next entry need not wait for it). */
   private finalsPending = 0;
+  /** Folders asked of the disk and not yet made: FILE_DONE waits for them too (one may fail). */
+  private foldersPending = 0;
   private localName: string | null = null;
   private resumedFrom = 0;
   /** A held part to continue: from an earlier run (one-file transfers) or from before a drop. */
@@ -174,11 +179,9 @@ export class IncomingTransfer {
       this.refuse(`${entry.path} came twice`);
       return;
     }
-    const oneFile = this.offer.entries === 1;
-    if (root && (entry.kind === "file") !== oneFile) {
-      this.refuse(
-        oneFile ? "a one-entry offer must be a file" : "the first entry must be the offered folder",
-      );
+    // A one-entry offer is one file, or an empty folder; an offer of more is a folder.
+    if (root && entry.kind === "file" && this.offer.entries !== 1) {
+      this.refuse("the first entry must be the offered folder");
       return;
     }
     if (!root && !this.isFolder(components.slice(0, -1).join("/"))) {
@@ -196,6 +199,7 @@ export class IncomingTransfer {
     this.recordFirst(entry.path);
     if (entry.kind === "folder") {
       this.made.set(entry.path, { kind: "folder", size: 0 });
+      this.foldersPending++;
       this.out.action({
         kind: "mkdir",
         key: this.key,
@@ -220,6 +224,7 @@ export class IncomingTransfer {
       // Its held part is discarded (the sender's bytes differ): written anew, and reported anew from here.
       this.written -= held.size;
       this.lastReported = Math.min(this.lastReported, this.written);
+      this.resumedFrom -= held.size;
     }
     this.held = null;
     this.file = {
@@ -227,6 +232,7 @@ export class IncomingTransfer {
       components,
       root,
       received: entry.offset,
+      written: entry.offset,
       hash: entry.offset > 0 && held ? held.hash : createHash("sha256"),
     };
     this.out.action({
@@ -252,7 +258,7 @@ export class IncomingTransfer {
     }
     file.hash.update(bytes);
     file.received += bytes.length;
-    this.writesPending++;
+    this.writing.push(file);
     this.out.action({ kind: "write", key: this.key, seq: this.seq, bytes });
   }
 
@@ -295,14 +301,20 @@ export class IncomingTransfer {
         this.inspected(result);
         return;
       case "mkdir":
+        if (result.localName !== undefined) this.localName = result.localName;
+        this.foldersPending--;
+        this.entryDone(now);
+        return;
       case "open":
         if (result.localName !== undefined) this.localName = result.localName;
         return;
-      case "write":
-        this.writesPending--;
+      case "write": {
+        const file = this.writing.shift();
+        if (file) file.written += result.bytes;
         this.written += result.bytes;
         this.maybeReport(now, false);
         return;
+      }
       case "finalize":
         if (result.localName !== undefined) this.localName = result.localName;
         this.finalsPending--;
@@ -380,7 +392,8 @@ export class IncomingTransfer {
   /** After each entry: a report, and FILE_DONE once every entry is verified and in place. */
   private entryDone(now: number): void {
     this.maybeReport(now, true);
-    if (this.made.size < this.offer.entries || this.finalsPending > 0 || this.writesPending > 0) return;
+    const waiting = this.finalsPending > 0 || this.foldersPending > 0 || this.writing.length > 0;
+    if (this.made.size < this.offer.entries || waiting) return;
     this.current = "done";
     this.out.frame(FrameType.FILE_DONE, this.id);
     this.out.event({
@@ -394,11 +407,11 @@ export class IncomingTransfer {
   private maybeReport(now: number, force: boolean): void {
     const unreported = this.written - this.lastReported;
     const due =
-      (force && this.writesPending === 0) ||
+      (force && this.writing.length === 0) ||
       unreported >= REPORT_EVERY ||
       (unreported >= REPORT_FINE && now - this.lastReportAt >= REPORT_FINE_MS) ||
       // The disk has caught up: report what it wrote, so a sender waiting on its window is never stuck.
-      (unreported > 0 && this.writesPending === 0);
+      (unreported > 0 && this.writing.length === 0);
     if (!due || this.written <= this.lastReported) return;
     this.lastReported = this.written;
     this.lastReportAt = now;
@@ -409,7 +422,7 @@ export class IncomingTransfer {
       transfer: this.summary(),
       bytes: this.written,
       currentPath: file?.entry.path ?? null,
-      currentBytes: file?.received ?? 0,
+      currentBytes: file?.written ?? 0,
       currentSize: file?.entry.size ?? 0,
     });
   }

@@ -319,6 +319,7 @@ export class OutgoingTransfer {
     }
     // Not the same bytes: that entry starts over (the receiver discards its part on offset 0).
     this.reported = this.starts[check.entry] as number;
+    this.resumedFrom = this.reported;
     this.window.restart(this.reported, now);
     this.startAt(check.entry, 0);
   }

@@ -18,7 +18,7 @@ import { Disk } from "../../src/disk/disk.ts";
 import { DISK_FULL } from "../../src/disk/errors.ts";
 import { PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import type { DiskResult } from "../../src/transfer/types.ts";
-import { DiskHarness, text, withFolders } from "../helpers/disk.ts";
+import { DiskHarness, settleDisk, text, withFolders } from "../helpers/disk.ts";
 
 const exists = (path: string) =>
   lstat(path).then(
@@ -375,13 +375,80 @@ describe("a one-file transfer", () => {
     });
   });
 
-  test("two transfers never write the same part file at once", async () => {
+  test("two transfers never write the same part file at once: the second waits its turn", async () => {
     await withFolders(async ({ downloads }) => {
       const h = new DiskHarness({ downloadDir: downloads });
       await h.ok("open", { kind: "open", key: "r1", path: ["a"], offset: 0, root: true });
-      expect(
-        (await h.fails({ kind: "open", key: "r2", path: ["a"], offset: 0, root: true })).reason,
-      ).toContain("in use");
+      // r2's open waits while r1 writes; it goes on once r1's file has its final name.
+      h.disk.submit({ kind: "open", key: "r2", seq: 1, path: ["a"], offset: 0, root: true });
+      h.disk.submit({ kind: "write", key: "r2", seq: 2, bytes: text("second") });
+      await Bun.sleep(50);
+      expect(h.results.filter((r) => r.key === "r2")).toEqual([]);
+      // (Submitted without waiting for the Disk to be idle: it is not, until r1 is done.)
+      h.disk.submit({ kind: "write", key: "r1", seq: 1, bytes: text("first") });
+      h.disk.submit({ kind: "finalize", key: "r1", seq: 2, path: ["a"], mode: 0o644, root: true });
+      await h.disk.idle();
+      expect(h.results.filter((r) => r.key === "r1").at(-1)).toMatchObject({
+        kind: "finalize",
+        localName: "a",
+      });
+      expect(h.results.filter((r) => r.key === "r2").map((r) => r.kind)).toEqual(["open", "write"]);
+      expect(await readFile(join(downloads, "a"), "utf8")).toBe("first");
+      expect(await readFile(join(downloads, `a${PART_SUFFIX}`), "utf8")).toBe("second");
+    });
+  });
+
+  test("a failed finalize lets the next waiting transfer in, and only that one", async () => {
+    await withFolders(async ({ downloads }) => {
+      const h = new DiskHarness({ downloadDir: downloads });
+      const part = join(downloads, `a${PART_SUFFIX}`);
+      await h.ok("open", { kind: "open", key: "r1", path: ["a"], offset: 0, root: true });
+      await h.ok("write", { kind: "write", key: "r1", bytes: text("first") });
+      h.disk.submit({ kind: "open", key: "r2", seq: 1, path: ["a"], offset: 0, root: true });
+      h.disk.submit({ kind: "open", key: "r3", seq: 1, path: ["a"], offset: 0, root: true });
+      // Someone replaces r1's part file: its finalize fails (and lets go of the name once, not twice).
+      await rename(part, join(downloads, "moved"));
+      await writeFile(part, "planted");
+      h.disk.submit({ kind: "finalize", key: "r1", seq: 9, path: ["a"], mode: 0o644, root: true });
+      await settleDisk(h.disk, () => h.results.length);
+      expect(h.results.find((r) => r.key === "r1" && r.seq === 9)).toMatchObject({ kind: "failed" });
+      expect(h.results.filter((r) => r.key === "r2").map((r) => r.kind)).toEqual(["open"]);
+      expect(h.results.filter((r) => r.key === "r3")).toEqual([]); // still waiting for r2
+      h.disk.submit({ kind: "discard", key: "r2", seq: 2 });
+      await h.disk.idle();
+      expect(h.results.filter((r) => r.key === "r3").map((r) => r.kind)).toEqual(["open"]);
+    });
+  });
+
+  test("a transfer's part file being given its final name is not reused by the next transfer of that name", async () => {
+    // Two one-file transfers of the same name, one after the other: the second's FILE_ENTRY comes right
+    // after the first's FILE_SUM, so its open runs while the first's finalize is under way (another key).
+    // The fuzzer found the second truncating and writing into the very file the first had just named.
+    await withFolders(async ({ downloads }) => {
+      for (let round = 0; round < 30; round++) {
+        const dir = join(downloads, `round-${round}`);
+        await mkdir(dir);
+        const results: DiskResult[] = [];
+        const disk = new Disk({ downloadDir: dir, onResult: (r) => results.push(r) });
+        const root = { path: ["a.txt"], root: true };
+        disk.submit({ kind: "open", key: "in:1", seq: 1, offset: 0, ...root });
+        disk.submit({ kind: "write", key: "in:1", seq: 1, bytes: text("first, verified") });
+        await disk.idle();
+        // The next transfer found the first one's part file when it looked for a partial (it is in use).
+        disk.submit({ kind: "inspect", key: "in:2", seq: 1, name: "a.txt", oneFile: true });
+        await disk.idle();
+        expect(results.at(-1)).toMatchObject({ kind: "inspect", partial: null });
+        disk.submit({ kind: "finalize", key: "in:1", seq: 1, mode: 0o644, ...root });
+        disk.submit({ kind: "open", key: "in:2", seq: 1, offset: 0, ...root });
+        disk.submit({ kind: "write", key: "in:2", seq: 1, bytes: text("second, never verified") });
+        await disk.idle();
+        expect(await readFile(join(dir, "a.txt"), "utf8")).toBe("first, verified");
+        disk.submit({ kind: "discard", key: "in:2", seq: 1 });
+        await disk.idle();
+        expect(await names(dir)).toEqual(["a.txt"]);
+        expect(results.filter((r) => r.kind === "failed")).toEqual([]);
+        await disk.close();
+      }
     });
   });
 });

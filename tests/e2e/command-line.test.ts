@@ -65,6 +65,10 @@ describe("help and version", () => {
       expect(result.stdout).toContain("--max-message-size");
       expect(result.stdout).toContain("Examples");
       expect(result.stdout).toMatch(/121chat client \[::1\]:\d+/);
+      // The file commands are listed with the others.
+      for (const command of ["/send PATH", "/accept [N]", "/decline [N]", "/cancel [in|out] [N]", "/files"]) {
+        expect(result.stdout).toContain(command);
+      }
     }
   });
 

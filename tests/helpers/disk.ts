@@ -82,3 +82,17 @@ export class DiskHarness {
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/**
+ * Lets a Disk catch up: until it is idle, or has given no result for a while. An open waits while another
+ * transfer holds a part file of the same name, and only that transfer's later actions (or its end) release
+ * it: a test that waited for idle there would wait forever.
+ */
+export async function settleDisk(disk: Disk, results: () => number): Promise<void> {
+  const idle = disk.idle().then(() => true);
+  for (;;) {
+    const before = results();
+    if (await Promise.race([idle, Bun.sleep(10).then(() => false)])) return;
+    if (results() === before) return;
+  }
+}

@@ -4,6 +4,9 @@ import type { Socket, TCPSocketListener } from "bun";
  * A TCP relay in the test process, between a real client and a real server: it forwards every byte both
  * ways, unchanged, and keeps a copy of each direction, so a test can see exactly what a network observer
  * would. One connection at a time is enough for the tests that use it; each accepted one is relayed.
+ *
+ * `toServerBytesPerSecond` slows the client's direction to about that rate (a slow link: a transfer then
+ * takes long enough to be watched, interrupted or chatted beside); the bytes are still forwarded unchanged.
  */
 export class RecordingRelay {
   /** Every byte the clients sent, in order (all connections). */
@@ -16,13 +19,14 @@ export class RecordingRelay {
   constructor(
     private readonly target: { host: string; port: number },
     host = "127.0.0.1",
+    private readonly options: { toServerBytesPerSecond?: number } = {},
   ) {
     this.listener = Bun.listen<End>({
       hostname: host,
       port: 0,
       socket: {
         open: (socket) => {
-          const client = new End(socket, this.fromClient);
+          const client = new End(socket, this.fromClient, this.options.toServerBytesPerSecond);
           socket.data = client;
           this.ends.push(client);
           this.dialServer(client);
@@ -34,6 +38,11 @@ export class RecordingRelay {
 
   get port(): number {
     return this.listener.port;
+  }
+
+  /** Bytes the clients sent so far (all connections). */
+  get bytesFromClient(): number {
+    return this.fromClient.reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
   /** Both directions, each as one array. */
@@ -74,9 +83,14 @@ class End {
   private early: Uint8Array[] = [];
   private ending = false;
 
+  private readonly startedAt = performance.now();
+  private taken = 0;
+
   constructor(
     readonly socket: Socket<End>,
     private readonly record: Uint8Array[],
+    /** Read from this end no faster than this (on average since it opened), when given. */
+    private readonly bytesPerSecond?: number,
   ) {}
 
   received(chunk: Uint8Array): void {
@@ -84,6 +98,17 @@ class End {
     this.record.push(copy);
     if (this.peer) this.peer.send(copy);
     else this.early.push(copy);
+    if (this.bytesPerSecond === undefined) return;
+    // Ahead of the rate: stop reading until it is caught up (the sender's socket buffers fill meanwhile).
+    this.taken += copy.length;
+    const due = this.startedAt + (this.taken / this.bytesPerSecond) * 1000;
+    const ahead = due - performance.now();
+    if (ahead > 1) {
+      this.socket.pause();
+      setTimeout(() => {
+        if (!this.closedHere) this.socket.resume();
+      }, ahead);
+    }
   }
 
   /** The other side is connected: what arrived meanwhile goes first. */
@@ -91,6 +116,9 @@ class End {
     this.peer = peer;
     for (const bytes of this.early.splice(0)) peer.send(bytes);
   }
+
+  /** This end closed (nothing more is read from it). */
+  closedHere = false;
 
   /** The other side closed: close this one once what it sent has left. */
   closed(): void {
@@ -125,6 +153,12 @@ class End {
 const HANDLERS = {
   data: (socket: Socket<End>, chunk: Uint8Array) => socket.data.received(chunk),
   drain: (socket: Socket<End>) => socket.data.flush(),
-  close: (socket: Socket<End>) => socket.data?.closed(),
-  error: (socket: Socket<End>) => socket.data?.closed(),
+  close: (socket: Socket<End>) => {
+    if (socket.data) socket.data.closedHere = true;
+    socket.data?.closed();
+  },
+  error: (socket: Socket<End>) => {
+    if (socket.data) socket.data.closedHere = true;
+    socket.data?.closed();
+  },
 };

@@ -18,6 +18,7 @@ import fc from "fast-check";
 import { Disk } from "../../src/disk/disk.ts";
 import { entryComponents, PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
+import { settleDisk } from "../helpers/disk.ts";
 
 /**
  * The disk adapter under hostile action sequences (issue 11): whatever mkdir/open/write/finalize/discard/
@@ -354,7 +355,7 @@ async function runCase(base: string, initial: Record<string, PlantKind>, steps: 
       }
     }
     for (const action of toActions(s, () => ++seq)) disk.submit(action);
-    await disk.idle();
+    await settleDisk(disk, () => results.length);
   }
   await disk.close();
 

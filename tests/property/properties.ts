@@ -1,6 +1,6 @@
 /**
  * The property suites (issue 3: decoder and session; issue 8: records, handshake, secure sessions; issue 9:
- * screen layout; issue 10: resume; issue 11: the disk adapter, asynchronous), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
+ * screen layout; issue 10: resume; issue 11: the disk adapter and the receiver's rules end to end, asynchronous), shared by `bun test` (tests/property/*.test.ts: fixed seed, few runs)
  * and scripts/fuzz.ts (as many runs as asked, any seed, replay of a failure).
  */
 import fc from "fast-check";
@@ -11,6 +11,7 @@ import {
 } from "./decoder-properties.ts";
 import { diskStaysInsideTheDownloadFolder } from "./disk-properties.ts";
 import { handshakeSurvivesHostileBytes } from "./handshake-properties.ts";
+import { receiverStaysInsideTheDownloadFolder } from "./receiver-properties.ts";
 import { recordsSurviveAnyCut, tamperedRecordsFailThere } from "./record-properties.ts";
 import { resumeKeepsMessagesExactlyOnce } from "./resume-model.ts";
 import { secureSessionsDeliverExactlyOnce } from "./secure-session-properties.ts";
@@ -131,6 +132,12 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     summary:
       "hostile disk actions and planted links never create, change or write through anything outside the download folder",
     build: diskStaysInsideTheDownloadFolder as () => fc.IAsyncProperty<unknown>,
+  },
+  {
+    name: "receiver-inside",
+    summary:
+      "hostile FILE_* frame sequences into the real receiver and Disk never reach outside the download folder; only files whose SUM matched get a final name",
+    build: receiverStaysInsideTheDownloadFolder as () => fc.IAsyncProperty<unknown>,
   },
 ];
 

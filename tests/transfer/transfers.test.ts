@@ -3,6 +3,7 @@ import { FrameType } from "../../src/protocol/constants.ts";
 import { ProtocolError } from "../../src/protocol/errors.ts";
 import { encodeCancel, encodeEntry, encodeOffer, encodeU64, parseAnswer } from "../../src/transfer/frames.ts";
 import { Transfers } from "../../src/transfer/transfers.ts";
+import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
 import { bytesOf, listingOf, sha256, TransferPair, type Tree } from "../helpers/transfer-pair.ts";
 
 const big = (size: number, seed = 7) =>
@@ -41,6 +42,15 @@ describe("a transfer, start to end", () => {
     expect([...pair.download.files.keys()].sort()).toEqual(Object.keys(tree).sort());
     for (const [path, contents] of Object.entries(tree))
       expect(pair.download.files.get(path)).toEqual(contents);
+  });
+
+  test("an empty folder on its own (an offer of one entry that is a folder) arrives", () => {
+    const pair = new TransferPair({ empty: null });
+    pair.offer(listingOf("empty", { empty: null }));
+    pair.settle();
+    expect([...pair.download.files.entries()]).toEqual([["empty", null]]);
+    expect(ofType(pair.senderEvents, "done")).toHaveLength(1);
+    expect(ofType(pair.receiverEvents, "done")).toMatchObject([{ localName: "empty" }]);
   });
 
   test("a name that exists is renamed, never overwritten: a second file and a second folder", () => {
@@ -135,6 +145,38 @@ describe("cancel and failure", () => {
     expect(pair.download.parts.size).toBe(0);
   });
 
+  test("a folder the disk cannot make, as the last entry: FILE_CANCEL with the reason, never FILE_DONE", () => {
+    const receiver = new Transfers({ autoAccept: true });
+    const disk = new TransferPair({}).download;
+    const run = (fail: (a: DiskAction) => boolean) => {
+      for (const action of receiver.takeActions()) {
+        const results: DiskResult[] = fail(action)
+          ? [
+              {
+                kind: "failed",
+                key: action.key,
+                seq: action.seq,
+                action: action.kind,
+                reason: "no room",
+                full: true,
+              },
+            ]
+          : disk.run(action);
+        for (const r of results) receiver.diskResult(r, 0);
+      }
+    };
+    receiver.onFrame(FrameType.FILE_OFFER, 1, encodeOffer({ totalBytes: 0, entries: 2, name: "d" }), 0);
+    run(() => false);
+    const folder = (path: string) => encodeEntry({ kind: "folder", mode: 0o755, size: 0, offset: 0, path });
+    receiver.onFrame(FrameType.FILE_ENTRY, 1, folder("d"), 0);
+    receiver.onFrame(FrameType.FILE_ENTRY, 1, folder("d/e"), 0);
+    run((a) => a.kind === "mkdir" && a.path.join("/") === "d/e");
+    const types = receiver.takeFrames().map((f) => f.type);
+    expect(types).not.toContain(FrameType.FILE_DONE);
+    expect(types).toContain(FrameType.FILE_CANCEL);
+    expect(ofType(receiver.takeEvents(), "cancelled")).toMatchObject([{ reason: "receiver's disk is full" }]);
+  });
+
   test("a file that shrinks while it is sent cancels the transfer with the reason", () => {
     const pair = new TransferPair({ f: big(100_000) });
     pair.source.shrunk.add("f");
@@ -215,6 +257,9 @@ describe("resume", () => {
     expect(pair.download.files.get("f")).toEqual(contents);
     const entries = pair.fromSender.filter((f) => f.type === FrameType.FILE_ENTRY);
     expect(entries).toHaveLength(1);
+    // Nothing was resumed after all: neither side says it was (the rate and "resumed from" would lie).
+    expect(ofType(pair.receiverEvents, "done")).toMatchObject([{ resumedFrom: 0 }]);
+    expect(ofType(pair.senderEvents, "done")).toMatchObject([{ resumedFrom: 0 }]);
   });
 
   test("across runs: the held part is the whole file, not yet verified: only the FILE_SUM is sent", () => {
@@ -327,5 +372,34 @@ describe("a hostile sender: the transfer ends with a reason, nothing stays under
   test("an offered name that breaks the rules is refused at once", () => {
     const r = accepted("..", 1);
     expect(r.cancelReason()).toContain("the offered name is refused");
+  });
+});
+
+describe("the receiver's progress", () => {
+  test("comes from what the disk wrote, for the whole and for the current file alike", () => {
+    const receiver = new Transfers({ autoAccept: true });
+    const disk = new TransferPair({}).download;
+    const size = 1024 * 1024;
+    const name = "big.bin";
+    receiver.onFrame(FrameType.FILE_OFFER, 1, encodeOffer({ totalBytes: size, entries: 1, name }), 0);
+    for (const action of receiver.takeActions()) for (const r of disk.run(action)) receiver.diskResult(r, 0);
+    receiver.onFrame(
+      FrameType.FILE_ENTRY,
+      1,
+      encodeEntry({ kind: "file", mode: 0o644, size, offset: 0, path: name }),
+      1,
+    );
+    // Four pieces received, and the disk slow: only the first written so far.
+    for (let i = 0; i < 4; i++) receiver.onFrame(FrameType.FILE_DATA, 1, big(64 * 1024, i + 1), 2);
+    const actions = receiver.takeActions();
+    for (const action of actions.filter((a) => a.kind !== "write"))
+      for (const r of disk.run(action)) receiver.diskResult(r, 3);
+    const firstWrite = actions.find((a) => a.kind === "write");
+    for (const r of disk.run(firstWrite as DiskAction)) receiver.diskResult(r, 10);
+    const progress = ofType(receiver.takeEvents(), "progress") as unknown as {
+      bytes: number;
+      currentBytes: number;
+    }[];
+    expect(progress.at(-1)).toMatchObject({ bytes: 64 * 1024, currentBytes: 64 * 1024 });
   });
 });
