@@ -2,7 +2,7 @@
 import { writeSync } from "node:fs";
 import { exitAfterFlush } from "./app/exit.ts";
 import { type Config, parseCommandLine } from "./cli/args.ts";
-import { checkDownloadDir } from "./cli/download-dir.ts";
+import { checkDownloadDir, checkSendPath } from "./cli/download-dir.ts";
 import { HELP } from "./cli/help.ts";
 import { UsageError } from "./cli/usage-error.ts";
 import { versionLine } from "./cli/version.ts";
@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     // Files go over version 2 only: a --download-dir that cannot be used is a usage error now, not at the
     // first file. From here on, downloadDir is the resolved folder.
     if (config.encryption) config.downloadDir = checkDownloadDir(config.downloadDir);
+    checkSendPath(config.send);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`121chat: ${error.message}\nTry '121chat --help' for more information.\n`);

@@ -33,3 +33,19 @@ function reason(error: unknown, ifMissing: string): string {
   if (code === "ENOTDIR") return "is not a folder";
   return `cannot be used (${code ?? String(error)})`;
 }
+
+/**
+ * --send's path, checked before the session starts: it must exist (a typo would otherwise cost a session,
+ * and a server's generated code, before it showed). What it holds is listed later, when it is sent.
+ */
+export function checkSendPath(given: string | undefined): void {
+  if (given === undefined) return;
+  try {
+    statSync(given);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(
+      `--send '${given}' ${code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : reason(error, "does not exist")}`,
+    );
+  }
+}

@@ -77,7 +77,11 @@ test("the default fallback reads a real pipe on descriptor 0 (process.stdin fail
     for await (const chunk of stdinChunks(failing)) text += new TextDecoder().decode(chunk);
     process.stdout.write(JSON.stringify(text));
   `;
-  const child = Bun.spawn([process.execPath, "-e", script], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([process.execPath, "-e", script], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   child.stdin.write("through the fallback\nsecond line\n");
   child.stdin.end();
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);

@@ -1,8 +1,8 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkDownloadDir } from "../../src/cli/download-dir.ts";
+import { checkDownloadDir, checkSendPath } from "../../src/cli/download-dir.ts";
 import { UsageError } from "../../src/cli/usage-error.ts";
 import { skipBecause } from "../helpers/skip.ts";
 
@@ -60,3 +60,15 @@ test.skipIf(skipBecause(asRoot, "--download-dir that cannot be written in"))(
     });
   },
 );
+
+describe("--send's path", () => {
+  test("a path that does not exist is a usage error before anything starts", () => {
+    expect(() => checkSendPath("/no/such/file/here")).toThrow("--send '/no/such/file/here' does not exist");
+  });
+
+  test("an existing file or folder passes; no --send passes", () => {
+    expect(() => checkSendPath(import.meta.path)).not.toThrow();
+    expect(() => checkSendPath(import.meta.dir)).not.toThrow();
+    expect(() => checkSendPath(undefined)).not.toThrow();
+  });
+});

@@ -263,15 +263,15 @@ describe("small cases", () => {
     expect(await sha256File(join(downloads, "a (1).txt"))).toBe(hash(contents[1] as Uint8Array));
   });
 
-  test("a path that does not exist: one clear error, exit 1", async () => {
+  test("a path that does not exist: a usage error before anything starts (exit 2), no session spent", async () => {
     const { src, downloads } = await folders();
     const server = await receiver(downloads, ["--accept-files"]);
     const missing = join(src, "missing.txt");
     const client = sender(server.port, missing);
-    expect(await client.finished()).toBe(1);
-    expect(await client.waitFor(isEvent("error"))).toMatchObject({
-      message: `cannot send ${JSON.stringify(missing)}: it does not exist`,
-    });
+    expect(await client.finished()).toBe(2);
+    expect(client.stderr).toContain(`--send '${missing}' does not exist`);
+    await Bun.sleep(200);
+    expect(server.events.filter(isEvent("connected"))).toEqual([]);
   });
 
   test("a name already there is never overwritten: the second copy gets ' (1)' before its extension", async () => {

@@ -12,7 +12,9 @@ test("input that cannot be read is reported as an error event, not a silent stop
   try {
     const view = new ScriptView({ role: "server", format: jsonFormat });
     const failing: AsyncIterable<Uint8Array> = {
-      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error("EBADF: bad file descriptor, open")) }),
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.reject(new Error("EBADF: bad file descriptor, open")),
+      }),
     };
     await view.pumpInput(failing);
   } finally {
