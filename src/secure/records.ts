@@ -68,8 +68,20 @@ export interface RecordOptions {
 }
 
 /**
+ * A piece of plaintext at least this long that would straddle two records is moved whole into the next record
+ * instead (when it fits in one): see RecordSealer.
+ */
+export const WHOLE_PIECE = 16 * 1024;
+
+/**
  * Seals this side's outgoing plaintext into records. Many small frames share one record (one seal, not one
  * per frame: that is what keeps pipelined messages cheap), and a large payload is cut into 64 KiB records.
+ *
+ * Records are filled greedily, with one exception: a large piece (at least WHOLE_PIECE bytes: the payload of
+ * a FILE_DATA or a large MSG, which the frame writer hands over by reference) that does not fit in what is
+ * left of the current record, but fits whole in a record of its own, ends the current record early and
+ * starts the next one. So a FILE_DATA payload of up to 64 KiB lies whole inside one record, and the receiver
+ * hands it on where it lies instead of collecting it from two records (a copy per 64 KiB).
  */
 export class RecordSealer {
   private readonly direction: DirectionState;
@@ -84,21 +96,19 @@ export class RecordSealer {
   }
 
   /**
-   * Seals `chunks` (the plaintext, in order, split anywhere) into as few records as fit, and returns the bytes
-   * to send: one array holding all of them.
+   * Seals `chunks` (the plaintext, in order, split anywhere) into records as above, and returns the bytes to
+   * send: one array holding all of them.
    */
   seal(chunks: readonly Uint8Array[]): Uint8Array {
+    const plan = planRecords(chunks);
+    if (plan.length === 0) return new Uint8Array(0);
     let total = 0;
-    for (const chunk of chunks) total += chunk.length;
-    if (total === 0) return new Uint8Array(0);
-    const records = Math.ceil(total / MAX_PLAINTEXT);
-    const out = new Uint8Array(total + records * (RECORD_HEADER + TAG_SIZE));
+    for (const length of plan) total += RECORD_HEADER + length + TAG_SIZE;
+    const out = new Uint8Array(total);
     let at = 0;
     let chunkIndex = 0;
     let chunkOffset = 0;
-    let left = total;
-    while (left > 0) {
-      const length = Math.min(left, MAX_PLAINTEXT);
+    for (const length of plan) {
       const header = out.subarray(at, at + RECORD_HEADER);
       writeU32(header, length + TAG_SIZE);
       const { key, nonce } = this.direction.next();
@@ -122,14 +132,43 @@ export class RecordSealer {
         }
       }
       const rest = cipher.final();
-      out.set(rest, at);
-      at += rest.length;
+      if (rest.length > 0) {
+        out.set(rest, at);
+        at += rest.length;
+      }
       out.set(cipher.getAuthTag(), at);
       at += TAG_SIZE;
-      left -= length;
     }
     return out;
   }
+}
+
+/**
+ * The plaintext length of each record that `chunks` are sealed into: filled greedily up to MAX_PLAINTEXT,
+ * except that a piece of WHOLE_PIECE or more that would straddle two records, and fits in one, starts a
+ * record of its own (see RecordSealer).
+ */
+export function planRecords(chunks: readonly Uint8Array[]): number[] {
+  const plan: number[] = [];
+  let filled = 0;
+  for (const chunk of chunks) {
+    let left = chunk.length;
+    if (filled > 0 && left > MAX_PLAINTEXT - filled && left >= WHOLE_PIECE && left <= MAX_PLAINTEXT) {
+      plan.push(filled);
+      filled = 0;
+    }
+    while (left > 0) {
+      const take = Math.min(left, MAX_PLAINTEXT - filled);
+      filled += take;
+      left -= take;
+      if (filled === MAX_PLAINTEXT) {
+        plan.push(filled);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) plan.push(filled);
+  return plan;
 }
 
 /**
@@ -143,6 +182,11 @@ export class RecordOpener {
   private headerFill = 0;
   private body: Uint8Array | null = null;
   private bodyFill = 0;
+  /**
+   * Where a record that arrives in pieces is gathered: one buffer for the opener's life, since decrypting
+   * gives the plaintext in an array of its own and nothing keeps the ciphertext afterwards.
+   */
+  private scratch: Uint8Array | null = null;
   private failed: IntegrityError | null = null;
 
   constructor(keys: DirectionKeys, options: RecordOptions = {}) {
@@ -196,7 +240,7 @@ export class RecordOpener {
           }
           this.header.set(chunk.subarray(pos, pos + RECORD_HEADER));
           pos += RECORD_HEADER;
-          this.body = new Uint8Array(length);
+          this.body = this.bodyOf(length);
           this.bodyFill = 0;
         } else {
           const take = Math.min(RECORD_HEADER - this.headerFill, chunk.length - pos);
@@ -205,7 +249,7 @@ export class RecordOpener {
           pos += take;
           if (this.headerFill < RECORD_HEADER) break;
           this.headerFill = 0;
-          this.body = new Uint8Array(checkedLength(this.header, 0));
+          this.body = this.bodyOf(checkedLength(this.header, 0));
           this.bodyFill = 0;
         }
       }
@@ -220,6 +264,11 @@ export class RecordOpener {
         deliver(this.decrypt(this.header, body));
       }
     }
+  }
+
+  private bodyOf(length: number): Uint8Array {
+    this.scratch ??= new Uint8Array(MAX_RECORD);
+    return this.scratch.subarray(0, length);
   }
 
   private decrypt(header: Uint8Array, body: Uint8Array): Uint8Array {
