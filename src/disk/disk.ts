@@ -45,6 +45,17 @@ export interface DiskOptions {
 /** The largest single `read` answered; the logic reads FILE_DATA-sized pieces (64 KiB), far below. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
 
+/** A batch of writes goes to the file in one go up to about this many bytes, or this many pieces. */
+const MAX_WRITE_BATCH = 4 * 1024 * 1024;
+const MAX_WRITE_PIECES = 512;
+
+type WriteAction = Extract<DiskAction, { kind: "write" }>;
+
+interface WriteBatch {
+  writes: WriteAction[];
+  bytes: number;
+}
+
 /** How many ` (n)` names a clashing top-level name tries before giving up. */
 const MAX_CLASHES = 10_000;
 
@@ -115,6 +126,8 @@ export class Disk {
   private readonly sending = new Map<string, Sending>();
   /** Part files open for writing, by absolute path, across transfers: one writer per part file. */
   private readonly partsInUse = new Set<string>();
+  /** Per transfer, the writes queued last that have not started yet: a later write joins them. */
+  private readonly writeBatches = new Map<string, WriteBatch>();
 
   /** Throws an Error with one sentence when the download folder is missing or not a folder. */
   constructor(options: DiskOptions) {
@@ -130,14 +143,36 @@ export class Disk {
    * call for the same key replaces the listing and closes what the first had open.
    */
   registerSource(key: string, listing: SourceListing): void {
+    this.writeBatches.delete(key);
     void this.enqueue(key, async () => {
       await this.closeSending(key);
       this.sending.set(key, { listing, open: null });
     });
   }
 
-  /** Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult. */
+  /**
+   * Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult.
+   * Writes that follow one another in a transfer's queue go to the file together (one `writev`), each still
+   * answered by a result of its own.
+   */
   submit(action: DiskAction): void {
+    if (action.kind === "write") {
+      const batch = this.writeBatches.get(action.key);
+      if (batch && batch.bytes < MAX_WRITE_BATCH && batch.writes.length < MAX_WRITE_PIECES) {
+        batch.writes.push(action);
+        batch.bytes += action.bytes.length;
+        return;
+      }
+      const fresh: WriteBatch = { writes: [action], bytes: action.bytes.length };
+      this.writeBatches.set(action.key, fresh);
+      this.enqueue(action.key, () => {
+        // From now on, later writes start a batch of their own.
+        if (this.writeBatches.get(action.key) === fresh) this.writeBatches.delete(action.key);
+        return this.writeBatch(fresh.writes);
+      });
+      return;
+    }
+    this.writeBatches.delete(action.key); // a later write must come after this action
     this.enqueue(action.key, () => this.execute(action));
   }
 
@@ -147,6 +182,7 @@ export class Disk {
    * the actions already queued for `key`.
    */
   forget(key: string): Promise<void> {
+    this.writeBatches.delete(key);
     return this.enqueue(key, async () => {
       await this.closeReceiving(key);
       await this.closeSending(key);
@@ -202,7 +238,7 @@ export class Disk {
       case "open":
         return this.openPart(action);
       case "write":
-        return this.write(action);
+        return this.writeBatch([action]).then(() => null);
       case "finalize":
         return this.finalize(action);
       case "discard":
@@ -362,18 +398,40 @@ export class Disk {
     return { kind: "open", key: action.key, seq: action.seq };
   }
 
-  private async write(action: Extract<DiskAction, { kind: "write" }>): Promise<DiskResult> {
-    const part = this.receiving.get(action.key)?.part;
-    if (!part?.handle) throw new DiskFailure("no file is open for this transfer");
-    const bytes = action.bytes;
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await part.handle.write(bytes, done, bytes.length - done, part.position);
-      if (bytesWritten <= 0) throw new DiskFailure("the disk took no bytes");
-      done += bytesWritten;
-      part.position += bytesWritten;
+  /**
+   * Appends the bytes of consecutive write actions to the part file with as few `writev` calls as the file
+   * takes, then answers each action. If it fails, every action of the batch is answered with the failure
+   * (the transfer ends at the first).
+   */
+  private async writeBatch(writes: WriteAction[]): Promise<void> {
+    const first = writes[0] as WriteAction;
+    let results: DiskResult[];
+    try {
+      const part = this.receiving.get(first.key)?.part;
+      if (!part?.handle) throw new DiskFailure("no file is open for this transfer");
+      let pieces: Uint8Array[] = writes.map((write) => write.bytes);
+      let left = 0;
+      for (const piece of pieces) left += piece.length;
+      while (left > 0) {
+        const { bytesWritten } =
+          pieces.length === 1
+            ? await part.handle.write(pieces[0] as Uint8Array, 0, left, part.position)
+            : await part.handle.writev(pieces, part.position);
+        if (bytesWritten <= 0) throw new DiskFailure("the disk took no bytes");
+        part.position += bytesWritten;
+        left -= bytesWritten;
+        if (left > 0) pieces = after(pieces, bytesWritten);
+      }
+      results = writes.map((write) => ({
+        kind: "write",
+        key: write.key,
+        seq: write.seq,
+        bytes: write.bytes.length,
+      }));
+    } catch (error) {
+      results = writes.map((write) => failure(write, error));
     }
-    return { kind: "write", key: action.key, seq: action.seq, bytes: done };
+    for (const result of results) this.onResult(result);
   }
 
   private async finalize(action: Extract<DiskAction, { kind: "finalize" }>): Promise<DiskResult> {
@@ -744,6 +802,18 @@ async function openSource(listing: SourceListing, index: number): Promise<FileHa
     );
   }
   return handle;
+}
+
+/** `pieces` without their first `skip` bytes (views, no copies). */
+function after(pieces: Uint8Array[], skip: number): Uint8Array[] {
+  let i = 0;
+  while (i < pieces.length && skip >= (pieces[i] as Uint8Array).length) {
+    skip -= (pieces[i] as Uint8Array).length;
+    i++;
+  }
+  const rest = pieces.slice(i);
+  if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Uint8Array).subarray(skip);
+  return rest;
 }
 
 /** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */

@@ -29,6 +29,7 @@ export interface FileView {
 export class TransferDriver implements FileLink, SessionCompanion {
   private readonly transfers: Transfers;
   private readonly disk: Disk;
+  private refreshPending = false;
 
   constructor(
     private readonly live: LiveSession,
@@ -43,7 +44,7 @@ export class TransferDriver implements FileLink, SessionCompanion {
       downloadDir: options.downloadDir,
       onResult: (result) => {
         this.transfers.diskResult(result, now());
-        this.live.refresh();
+        this.refreshSoon();
       },
     });
     live.session.files = this.transfers;
@@ -129,6 +130,19 @@ export class TransferDriver implements FileLink, SessionCompanion {
     for (const frame of this.transfers.takeFrames()) session.writeFrame(frame.type, frame.id, frame.payload);
     for (const action of this.transfers.takeActions()) this.disk.submit(action);
     for (const event of this.transfers.takeEvents()) this.view.fileEvent(this.live, event);
+  }
+
+  /**
+   * Runs the session's loop once after the disk results that arrive together (a batch of writes answers
+   * each of its actions in one go), not once per result.
+   */
+  private refreshSoon(): void {
+    if (this.refreshPending) return;
+    this.refreshPending = true;
+    queueMicrotask(() => {
+      this.refreshPending = false;
+      this.live.refresh();
+    });
   }
 
   private act(done: boolean): boolean {
