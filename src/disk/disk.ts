@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { constants, realpathSync, statSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, rename, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { release, releaseBuffer, uninitialized } from "../protocol/bytes.ts";
 import { clashName, componentProblem, PART_SUFFIX, safeMode } from "../transfer/path-rules.ts";
 import type { DiskAction, DiskResult, RunningHash } from "../transfer/types.ts";
 import { DISK_FULL, errorCode, isDiskFull } from "./errors.ts";
@@ -53,6 +54,8 @@ type WriteAction = Extract<DiskAction, { kind: "write" }>;
 
 interface WriteBatch {
   writes: WriteAction[];
+  /** For each write, whether its buffer is released once written. */
+  release: boolean[];
   bytes: number;
 }
 
@@ -153,22 +156,25 @@ export class Disk {
   /**
    * Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult.
    * Writes that follow one another in a transfer's queue go to the file together (one `writev`), each still
-   * answered by a result of its own.
+   * answered by a result of its own. `releaseWritten`: the write's bytes are a view of a buffer that nothing
+   * else uses, to be released (detached) once written.
    */
-  submit(action: DiskAction): void {
+  submit(action: DiskAction, options: { releaseWritten?: boolean } = {}): void {
     if (action.kind === "write") {
+      const releaseAfter = options.releaseWritten === true;
       const batch = this.writeBatches.get(action.key);
       if (batch && batch.bytes < MAX_WRITE_BATCH && batch.writes.length < MAX_WRITE_PIECES) {
         batch.writes.push(action);
+        batch.release.push(releaseAfter);
         batch.bytes += action.bytes.length;
         return;
       }
-      const fresh: WriteBatch = { writes: [action], bytes: action.bytes.length };
+      const fresh: WriteBatch = { writes: [action], release: [releaseAfter], bytes: action.bytes.length };
       this.writeBatches.set(action.key, fresh);
       this.enqueue(action.key, () => {
         // From now on, later writes start a batch of their own.
         if (this.writeBatches.get(action.key) === fresh) this.writeBatches.delete(action.key);
-        return this.writeBatch(fresh.writes);
+        return this.writeBatch(fresh.writes, fresh.release);
       });
       return;
     }
@@ -231,6 +237,9 @@ export class Disk {
         return this.hashPrefix(action);
       case "close-source":
         return this.closeSending(action.key).then(() => null);
+      case "release":
+        release(action.bytes);
+        return Promise.resolve(null);
       case "inspect":
         return this.inspect(action);
       case "mkdir":
@@ -403,7 +412,7 @@ export class Disk {
    * takes, then answers each action. If it fails, every action of the batch is answered with the failure
    * (the transfer ends at the first).
    */
-  private async writeBatch(writes: WriteAction[]): Promise<void> {
+  private async writeBatch(writes: WriteAction[], releases: boolean[] = []): Promise<void> {
     const first = writes[0] as WriteAction;
     let results: DiskResult[];
     try {
@@ -428,6 +437,9 @@ export class Disk {
         seq: write.seq,
         bytes: write.bytes.length,
       }));
+      writes.forEach((write, i) => {
+        if (releases[i]) releaseBuffer(write.bytes.buffer);
+      });
     } catch (error) {
       results = writes.map((write) => failure(write, error));
     }
@@ -541,7 +553,8 @@ export class Disk {
     }
     const handle = (sending.open as { handle: FileHandle }).handle;
     const want = Math.min(length, entry.size - offset);
-    const bytes = new Uint8Array(want);
+    // Not zeroed first: a read that comes back short fails below, so no byte of it goes out unread.
+    const bytes = uninitialized(want);
     const got = await readFully(handle, bytes, offset);
     if (got < want) throw new DiskFailure(`"${entry.path}" shrank while it was being sent`);
     if (offset + want === entry.size) {
@@ -840,6 +853,7 @@ const VERBS: Record<DiskAction["kind"], string> = {
   read: "reading a file",
   "hash-prefix": "hashing a file",
   "close-source": "closing a file",
+  release: "releasing memory",
   inspect: "looking at the download folder",
   mkdir: "making a folder",
   open: "opening a file",

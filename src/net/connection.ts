@@ -1,4 +1,5 @@
 import type { Socket } from "bun";
+import { release } from "../protocol/bytes.ts";
 import { formatAddress } from "./address.ts";
 
 /** Whoever speaks on a connection now: first the handshake, then the session (which may move on to another). */
@@ -23,6 +24,8 @@ export class Connection {
   /** The peer's IP address alone (the handshake queue takes turns by it). */
   readonly address: string;
   private readonly queue: Uint8Array[] = [];
+  /** For each queued chunk that is the writer's to give up (`write(…, owned)`), the array to release once written. */
+  private readonly owners: (Uint8Array | null)[] = [];
   private queued = 0;
   private ending = false;
   private socketClosed = false;
@@ -56,12 +59,16 @@ export class Connection {
     return this.socketClosed;
   }
 
-  /** Queues `chunks` (in order) and writes what the socket takes now. */
-  write(chunks: readonly Uint8Array[]): void {
+  /**
+   * Queues `chunks` (in order) and writes what the socket takes now. `owned`: nothing else holds these arrays
+   * (sealed records), so each is released as soon as the kernel has taken all of it.
+   */
+  write(chunks: readonly Uint8Array[], owned = false): void {
     if (this.socketClosed || this.ending) return;
     for (const chunk of chunks) {
       if (chunk.length === 0) continue;
       this.queue.push(chunk);
+      this.owners.push(owned ? chunk : null);
       this.queued += chunk.length;
     }
     this.flush();
@@ -124,6 +131,7 @@ export class Connection {
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.queue.length = 0;
+    this.owners.length = 0;
     this.queued = 0;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
@@ -145,9 +153,14 @@ export class Connection {
         queue[i] = chunk.subarray(written);
         break;
       }
+      const owner = this.owners[i];
+      if (owner) release(owner);
       i++;
     }
-    if (i > 0) queue.splice(0, i);
+    if (i > 0) {
+      queue.splice(0, i);
+      this.owners.splice(0, i);
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import { release, uninitialized } from "../protocol/bytes.ts";
 import { readU32 } from "../protocol/decoder.ts";
 import { IntegrityError } from "../protocol/errors.ts";
 import { type DirectionKeys, IV_SIZE, nextKey } from "./key-schedule.ts";
@@ -104,7 +105,8 @@ export class RecordSealer {
     if (plan.length === 0) return new Uint8Array(0);
     let total = 0;
     for (const length of plan) total += RECORD_HEADER + length + TAG_SIZE;
-    const out = new Uint8Array(total);
+    // Not zeroed first: every byte of it is written below (headers, ciphertext, tags).
+    const out = uninitialized(total);
     let at = 0;
     let chunkIndex = 0;
     let chunkOffset = 0;
@@ -124,6 +126,7 @@ export class RecordSealer {
         const encrypted = cipher.update(piece);
         out.set(encrypted, at);
         at += encrypted.length;
+        release(encrypted); // copied: its memory is reused at once instead of waiting for the collector
         need -= take;
         chunkOffset += take;
         if (chunkOffset === chunk.length) {

@@ -41,6 +41,8 @@ export class OutgoingTransfer {
   private readOffset = 0;
   private reading = false;
   private buffered: Uint8Array[] = [];
+  /** The read each of `buffered` is (what is left of): released once all of it has gone out. */
+  private reads: Uint8Array[] = [];
   private bufferedBytes = 0;
   private hash: RunningHash | null = null;
   private window: FlowWindow;
@@ -193,6 +195,7 @@ export class OutgoingTransfer {
           return;
         }
         this.buffered.push(result.bytes);
+        this.reads.push(result.bytes);
         this.bufferedBytes += result.bytes.length;
         this.readOffset += result.bytes.length;
         return;
@@ -377,7 +380,10 @@ export class OutgoingTransfer {
     const first = this.buffered[0] as Uint8Array;
     if (first.length <= max) {
       this.buffered.shift();
+      const read = this.reads.shift() as Uint8Array;
       this.bufferedBytes -= first.length;
+      // Its last FILE_DATA is written now and sealed before this action is carried out (actions run later).
+      this.out.action({ kind: "release", key: this.key, seq: this.seq, bytes: read });
       return first;
     }
     this.buffered[0] = first.subarray(max);
@@ -387,6 +393,7 @@ export class OutgoingTransfer {
 
   private dropBuffer(): void {
     this.buffered = [];
+    this.reads = [];
     this.bufferedBytes = 0;
   }
 
