@@ -17,6 +17,11 @@ export interface Channel {
    * transport may release sealed output once it is written (see `release` in protocol/bytes.ts).
    */
   readonly copies?: boolean;
+  /**
+   * The transport has written all of `output` (an array `seal` gave, when `copies`): its memory is free. A
+   * channel may keep it for later output; otherwise it is released.
+   */
+  recycle?(output: Uint8Array): void;
 }
 
 /** Version 1: the bytes are the frames. */

@@ -1,4 +1,4 @@
-import { ByteRange, type Bytes, flat, ownsBuffer } from "../protocol/bytes.ts";
+import { ByteRange, type Bytes, flat, ownsBuffer, release } from "../protocol/bytes.ts";
 import { FrameType, frameTypeName, isRecordFrameType } from "../protocol/constants.ts";
 import { FrameDecoder, readU32 } from "../protocol/decoder.ts";
 import { encodeU32, FrameWriter } from "../protocol/encoder.ts";
@@ -256,6 +256,12 @@ export class Session {
       else if (error instanceof IntegrityError) this.drop(error.message, now, "integrity");
       else throw error;
     }
+  }
+
+  /** The transport wrote all of `output` (from `takeOutput`, with a channel that copies): its memory is free. */
+  outputWritten(output: Uint8Array): void {
+    if (this.channel?.recycle) this.channel.recycle(output);
+    else release(output);
   }
 
   /**

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { constants, realpathSync, statSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, rename, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { release, releaseBuffer, uninitialized } from "../protocol/bytes.ts";
+import { ownsBuffer, release, releaseBuffer, uninitialized } from "../protocol/bytes.ts";
 import { clashName, componentProblem, PART_SUFFIX, safeMode } from "../transfer/path-rules.ts";
 import type { DiskAction, DiskResult, RunningHash } from "../transfer/types.ts";
 import { DISK_FULL, errorCode, isDiskFull } from "./errors.ts";
@@ -45,6 +45,9 @@ export interface DiskOptions {
 
 /** The largest single `read` answered; the logic reads FILE_DATA-sized pieces (64 KiB), far below. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+/** Read buffers kept for reuse (see spareRead). */
+const SPARE_READS = 4;
 
 /** A batch of writes goes to the file in one go up to about this many bytes, or this many pieces. */
 const MAX_WRITE_BATCH = 4 * 1024 * 1024;
@@ -129,6 +132,8 @@ export class Disk {
   private readonly sending = new Map<string, Sending>();
   /** Part files open for writing, by absolute path, across transfers: one writer per part file. */
   private readonly partsInUse = new Set<string>();
+  /** Read buffers given back (`release`: all of it was sent), for later reads of the same size. */
+  private readonly spareReads: Uint8Array[] = [];
   /** Per transfer, the writes queued last that have not started yet: a later write joins them. */
   private readonly writeBatches = new Map<string, WriteBatch>();
 
@@ -238,7 +243,7 @@ export class Disk {
       case "close-source":
         return this.closeSending(action.key).then(() => null);
       case "release":
-        release(action.bytes);
+        this.spareRead(action.bytes);
         return Promise.resolve(null);
       case "inspect":
         return this.inspect(action);
@@ -553,8 +558,10 @@ export class Disk {
     }
     const handle = (sending.open as { handle: FileHandle }).handle;
     const want = Math.min(length, entry.size - offset);
-    // Not zeroed first: a read that comes back short fails below, so no byte of it goes out unread.
-    const bytes = uninitialized(want);
+    // A read buffer given back before (all sent), else fresh; not zeroed first: a read that comes back short
+    // fails below, so no byte of it goes out unread.
+    const index = this.spareReads.findIndex((spare) => spare.length === want);
+    const bytes = index >= 0 ? (this.spareReads.splice(index, 1)[0] as Uint8Array) : uninitialized(want);
     const got = await readFully(handle, bytes, offset);
     if (got < want) throw new DiskFailure(`"${entry.path}" shrank while it was being sent`);
     if (offset + want === entry.size) {
@@ -581,6 +588,18 @@ export class Disk {
     } finally {
       await handle.close();
     }
+  }
+
+  /** A read's buffer that nothing uses any more: kept for the next read of its size (a few), else released. */
+  private spareRead(bytes: Uint8Array): void {
+    if (
+      ownsBuffer(bytes) &&
+      bytes.length === bytes.buffer.byteLength &&
+      this.spareReads.length < SPARE_READS &&
+      !this.spareReads.some((spare) => spare.buffer === bytes.buffer)
+    ) {
+      this.spareReads.push(bytes);
+    } else release(bytes);
   }
 
   private async closeSending(key: string): Promise<void> {

@@ -7,6 +7,8 @@ export interface ConnectionUser {
   received(chunk: Uint8Array): void;
   /** Everything queued has been handed to the kernel. */
   drained(): void;
+  /** An owned chunk (`write(…, true)`) has been handed to the kernel whole: its memory is free. */
+  written?(chunk: Uint8Array): void;
   /** The socket is closed (by the peer, an error, or this side); called once. */
   socketClosed(error?: Error): void;
 }
@@ -61,7 +63,8 @@ export class Connection {
 
   /**
    * Queues `chunks` (in order) and writes what the socket takes now. `owned`: nothing else holds these arrays
-   * (sealed records), so each is released as soon as the kernel has taken all of it.
+   * (sealed records), so each is given back (the user's `written`, else released) as soon as the kernel has
+   * taken all of it.
    */
   write(chunks: readonly Uint8Array[], owned = false): void {
     if (this.socketClosed || this.ending) return;
@@ -154,7 +157,10 @@ export class Connection {
         break;
       }
       const owner = this.owners[i];
-      if (owner) release(owner);
+      if (owner) {
+        if (this.user?.written) this.user.written(owner);
+        else release(owner);
+      }
       i++;
     }
     if (i > 0) {

@@ -225,6 +225,10 @@ export class LiveSession implements ChatLink, ConnectionUser {
     this.pump();
   }
 
+  written(chunk: Uint8Array): void {
+    this.session.outputWritten(chunk);
+  }
+
   drained(): void {
     this.owner.drained(this);
     if (this.companion) this.pump(); // room for more bulk data

@@ -86,6 +86,8 @@ export const WHOLE_PIECE = 16 * 1024;
  */
 export class RecordSealer {
   private readonly direction: DirectionState;
+  /** Output buffers of SPARE_OUTPUT bytes written out and given back (`recycle`), for the next large seal. */
+  private readonly spare: Uint8Array[] = [];
 
   constructor(keys: DirectionKeys, options: RecordOptions = {}) {
     this.direction = new DirectionState(keys, options.recordsPerKey ?? RECORDS_PER_KEY);
@@ -105,8 +107,12 @@ export class RecordSealer {
     if (plan.length === 0) return new Uint8Array(0);
     let total = 0;
     for (const length of plan) total += RECORD_HEADER + length + TAG_SIZE;
-    // Not zeroed first: every byte of it is written below (headers, ciphertext, tags).
-    const out = uninitialized(total);
+    // Not zeroed first: every byte of it is written below (headers, ciphertext, tags). Bulk output goes into a
+    // buffer of SPARE_OUTPUT that can be used again once written out.
+    const out =
+      total >= SPARE_FROM && total <= SPARE_OUTPUT
+        ? (this.spare.pop() ?? uninitialized(SPARE_OUTPUT)).subarray(0, total)
+        : uninitialized(total);
     let at = 0;
     let chunkIndex = 0;
     let chunkOffset = 0;
@@ -144,7 +150,30 @@ export class RecordSealer {
     }
     return out;
   }
+
+  /**
+   * `output`, an array `seal` gave, has been written out whole: its buffer is kept for a later seal (bulk
+   * output), or released.
+   */
+  recycle(output: Uint8Array): void {
+    const buffer = output.buffer;
+    if (
+      output.byteOffset === 0 &&
+      buffer.byteLength === SPARE_OUTPUT &&
+      buffer instanceof ArrayBuffer &&
+      this.spare.length < SPARE_KEPT &&
+      !this.spare.some((kept) => kept.buffer === buffer)
+    ) {
+      this.spare.push(new Uint8Array(buffer));
+    } else release(output);
+  }
 }
+
+/** Sealed output of this size or more goes into reusable buffers of SPARE_OUTPUT bytes (see RecordSealer). */
+const SPARE_FROM = 64 * 1024;
+/** Enough for one pull of bulk data (the live session's 256 KiB) in records, with room to spare. */
+const SPARE_OUTPUT = 320 * 1024;
+const SPARE_KEPT = 4;
 
 /**
  * The plaintext length of each record that `chunks` are sealed into: filled greedily up to MAX_PLAINTEXT,

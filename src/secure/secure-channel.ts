@@ -22,4 +22,8 @@ export class SecureChannel implements Channel {
   seal(frames: Uint8Array[]): Uint8Array[] {
     return [this.sealer.seal(frames)];
   }
+
+  recycle(output: Uint8Array): void {
+    this.sealer.recycle(output);
+  }
 }
