@@ -13,6 +13,14 @@ export interface BenchOptions {
   startups: number;
   /** Version-2 handshakes measured one after the other. */
   handshakes: number;
+  /** Only the file rows (--files). */
+  filesOnly: boolean;
+  /** The file sent over loopback, app to app and through nc, in bytes; its rounds. */
+  fileBytes: number;
+  fileRounds: number;
+  /** The file sent over the shaped link, in bytes; its rounds. */
+  shapedBytes: number;
+  shapedRounds: number;
 }
 
 /** Payload of the round-trip and pipelined messages. */
@@ -20,7 +28,7 @@ export const MESSAGE_SIZE = 64;
 /** Frames per write in the pipelined run. */
 export const FRAMES_PER_WRITE = 64;
 
-export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick]
+export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick] [--files]
 
 Measures the 121chat server, without encryption (--no-encryption, protocol version 1) and with it (version
 2, the default), side by side with two floors started by the benchmark itself: a minimal Bun server (the
@@ -37,21 +45,36 @@ it exists. The program under test is src/main.ts run by this Bun, or the executa
      server's SESSION, p50 and p99 in ms;
   d. start-up of the compiled executable (CHAT121_BIN, or dist/121chat-<os>-<arch> from
      \`npm run build -- --target host\`): --version and time to \`listening\`, against a compiled hello-world.
+  f. files: a 1 GiB sparse file (64 MiB with --quick) sent with \`client --send\` to \`server --accept-files\`
+     (encrypted, JSON mode), timed from the sender's file-offer event to its file-done, beside nc moving the
+     same file into a file in the same run (where nc is installed: apt-get install netcat-openbsd); MB/s,
+     each side's peak RSS and CPU; once with both sides on CPU 0 and once free to use every CPU. Received
+     files go to /dev/shm (tmpfs) when it has room, else the work folder.
+  g. chat during a transfer over a slow link (root only; skipped with the reason otherwise): two network
+     namespaces joined by a veth pair whose sending end is shaped to 20 Mbit/s with tc tbf; a 50 MB file
+     (5 MB with --quick) sent while the sender sends a chat message every 100 ms: ack RTT p50/p90/max and
+     the share of the link the file used.
 
 Prints a Markdown table and writes the figures to bench-results.json.
 
   --rounds N   rounds per figure (default 5; 3 with --quick)
-  --quick      a reduced run for CI (small counts, 16 MiB bulk): well under a minute
+  --quick      a reduced run for CI (small counts, 16 MiB bulk, small files): well under a minute
+  --files      only the file rows (f and g)
 `;
 
 export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
   let rounds: number | undefined;
   let quick = false;
+  let filesOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "-h" || arg === "--help") return "help";
     if (arg === "--quick") {
       quick = true;
+      continue;
+    }
+    if (arg === "--files") {
+      filesOnly = true;
       continue;
     }
     if (arg !== "--rounds") throw new Error(`unknown argument '${arg}'`);
@@ -72,6 +95,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       bulkBytes: 16 * 1024 * 1024,
       startups: 5,
       handshakes: 40,
+      filesOnly,
+      fileBytes: 64 * 1024 * 1024,
+      fileRounds: rounds ?? 3,
+      shapedBytes: 5_000_000,
+      shapedRounds: 1,
     };
   }
   return {
@@ -83,5 +111,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     bulkBytes: 256 * 1024 * 1024,
     startups: 20,
     handshakes: 200,
+    filesOnly,
+    fileBytes: 1024 * 1024 * 1024,
+    fileRounds: rounds ?? 5,
+    shapedBytes: 50_000_000,
+    shapedRounds: Math.min(rounds ?? 3, 3),
   };
 }
