@@ -96,7 +96,7 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
       quick: options.quick,
       load: { start: loadAtStart, end: loadAtStart, cpus: cpus().length },
     };
-    if (!options.filesOnly) {
+    if (options.sections.has("messaging")) {
       log(
         `messaging: ${options.rounds} rounds of ${options.roundTrips} round trips and ${options.pipelined} pipelined`,
       );
@@ -124,10 +124,14 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
         runtimeFloor: figuresOf("runtime floor"),
         nativeFloor: "skipped" in native ? native : figuresOf("native floor"),
       };
+    }
 
+    if (options.sections.has("bulk")) {
       log(`bulk: ${options.rounds} rounds of one ${options.bulkBytes / 1024 / 1024} MiB message`);
       results.bulk = await measureBulk(group, workDir, options.bulkBytes, options.rounds);
+    }
 
+    if (options.sections.has("startup")) {
       const executable = findExecutable();
       results.startup = {
         skipped: "no compiled executable: run `npm run build -- --target host` or set CHAT121_BIN",
@@ -141,24 +145,28 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
       }
     }
 
-    log(
-      `files: ${options.fileRounds} rounds of a ${options.fileBytes / 1024 / 1024} MiB file over loopback, app and nc, ` +
-        "on CPU 0 and on every CPU",
-    );
-    const fileLoad = loadavg()[0] as number;
-    const fileBulk = await measureFileBulk(group, workDir, options.fileBytes, options.fileRounds, [
-      "cpu0",
-      "all",
-    ]);
-    log(`shaped link: ${options.shapedRounds} rounds of a ${options.shapedBytes / 1e6} MB file at 20 Mbit/s`);
-    const shaped = await measureShapedLink(
-      group,
-      workDir,
-      options.shapedBytes,
-      options.shapedRounds,
-      SHAPED_MESSAGE_INTERVAL_MS,
-    );
-    results.files = { load: fileLoad, bulk: fileBulk, shaped };
+    if (options.sections.has("files")) {
+      log(
+        `files: ${options.fileRounds} rounds of a ${options.fileBytes / 1024 / 1024} MiB file over loopback, app and nc, ` +
+          "on CPU 0 and on every CPU",
+      );
+      const fileLoad = loadavg()[0] as number;
+      const fileBulk = await measureFileBulk(group, workDir, options.fileBytes, options.fileRounds, [
+        "cpu0",
+        "all",
+      ]);
+      log(
+        `shaped link: ${options.shapedRounds} rounds of a ${options.shapedBytes / 1e6} MB file at 20 Mbit/s`,
+      );
+      const shaped = await measureShapedLink(
+        group,
+        workDir,
+        options.shapedBytes,
+        options.shapedRounds,
+        SHAPED_MESSAGE_INTERVAL_MS,
+      );
+      results.files = { load: fileLoad, bulk: fileBulk, shaped };
+    }
     results.load.end = loadavg()[0] as number;
 
     process.stdout.write(renderMarkdown(results));

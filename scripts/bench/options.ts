@@ -13,8 +13,8 @@ export interface BenchOptions {
   startups: number;
   /** Version-2 handshakes measured one after the other. */
   handshakes: number;
-  /** Only the file rows (--files). */
-  filesOnly: boolean;
+  /** The sections to run (--only; all by default). */
+  sections: Set<Section>;
   /** The file sent over loopback, app to app and through nc, in bytes; its rounds. */
   fileBytes: number;
   fileRounds: number;
@@ -23,12 +23,15 @@ export interface BenchOptions {
   shapedRounds: number;
 }
 
+export const SECTIONS = ["messaging", "bulk", "startup", "files"] as const;
+export type Section = (typeof SECTIONS)[number];
+
 /** Payload of the round-trip and pipelined messages. */
 export const MESSAGE_SIZE = 64;
 /** Frames per write in the pipelined run. */
 export const FRAMES_PER_WRITE = 64;
 
-export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick] [--files]
+export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick] [--only SECTIONS] [--files]
 
 Measures the 121chat server, without encryption (--no-encryption, protocol version 1) and with it (version
 2, the default), side by side with two floors started by the benchmark itself: a minimal Bun server (the
@@ -59,13 +62,14 @@ Prints a Markdown table and writes the figures to bench-results.json.
 
   --rounds N   rounds per figure (default 5; 3 with --quick)
   --quick      a reduced run for CI (small counts, 16 MiB bulk, small files): well under a minute
-  --files      only the file rows (f and g)
+  --only S     only these sections, comma-separated: messaging (a, b, e), bulk (c), startup (d), files (f, g)
+  --files      the same as --only files
 `;
 
 export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
   let rounds: number | undefined;
   let quick = false;
-  let filesOnly = false;
+  let sections: Set<Section> = new Set(SECTIONS);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "-h" || arg === "--help") return "help";
@@ -74,7 +78,17 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       continue;
     }
     if (arg === "--files") {
-      filesOnly = true;
+      sections = new Set(["files"]);
+      continue;
+    }
+    if (arg === "--only") {
+      const value = argv[++i] ?? "";
+      const names = value.split(",").filter((name) => name !== "");
+      const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+      if (names.length === 0 || unknown.length > 0) {
+        throw new Error(`--only takes sections from ${SECTIONS.join(", ")}, got '${value}'`);
+      }
+      sections = new Set(names as Section[]);
       continue;
     }
     if (arg !== "--rounds") throw new Error(`unknown argument '${arg}'`);
@@ -95,7 +109,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       bulkBytes: 16 * 1024 * 1024,
       startups: 5,
       handshakes: 40,
-      filesOnly,
+      sections,
       fileBytes: 64 * 1024 * 1024,
       fileRounds: rounds ?? 3,
       shapedBytes: 5_000_000,
@@ -111,7 +125,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     bulkBytes: 256 * 1024 * 1024,
     startups: 20,
     handshakes: 200,
-    filesOnly,
+    sections,
     fileBytes: 1024 * 1024 * 1024,
     fileRounds: rounds ?? 5,
     shapedBytes: 50_000_000,
