@@ -133,8 +133,8 @@ export class PeakWatcher {
   }
 
   private look(): void {
-    const now = peakRssBytes(this.pid);
-    if (!(now <= this.peak)) this.peak = Number.isNaN(this.peak) ? now : Math.max(this.peak, now);
+    const now = peakRssBytes(this.pid); // NaN once the process is gone
+    if (!Number.isNaN(now) && !(now <= this.peak)) this.peak = now;
   }
 }
 

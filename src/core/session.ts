@@ -97,6 +97,9 @@ const textEncoder = new TextEncoder();
 const encodeText = (text: string): Uint8Array => textEncoder.encode(text);
 
 /** What a version-2 session's connection must start with, by who is listening and why. */
+/** A record's plaintext is worth releasing (see `holdsOnlyFileData`) from this size on. */
+const RELEASE_PAYLOAD_FROM = 16 * 1024;
+
 const FIRST_FROM_SERVER = [FrameType.SESSION, FrameType.BUSY, FrameType.ERROR];
 const FIRST_ON_RESUME = [FrameType.RESUME, FrameType.ERROR, FrameType.BYE];
 
@@ -269,7 +272,8 @@ export class Session {
    * no other payload: once the bytes are written, its memory may be released (see `release`).
    */
   holdsOnlyFileData(bytes: Uint8Array): boolean {
-    return this.fileDataOnly.has(bytes.buffer);
+    // Small payloads are left to the collector (and `buffer` not asked for: see `release`).
+    return bytes.length >= RELEASE_PAYLOAD_FROM && this.fileDataOnly.has(bytes.buffer);
   }
 
   /** One record's plaintext (a channel that copies): decoded, and noted when it holds one FILE_DATA alone. */
@@ -283,7 +287,12 @@ export class Session {
       this.plaintext = null;
     }
     // Nothing of it may stay with the decoder either (a payload that goes on in the next record).
-    if (this.fileDataViews === 1 && !this.otherViews && this.decoder.payloadBytesHeld === 0) {
+    if (
+      this.fileDataViews === 1 &&
+      !this.otherViews &&
+      this.decoder.payloadBytesHeld === 0 &&
+      plaintext.length >= RELEASE_PAYLOAD_FROM
+    ) {
       if (ownsBuffer(plaintext)) this.fileDataOnly.add(plaintext.buffer);
     }
   }

@@ -94,7 +94,8 @@ export function uninitialized(length: number): Uint8Array {
  * (docs/performance.md), and each new one is fresh memory, a page fault per 4 KiB.
  */
 export function release(bytes: Uint8Array): void {
-  if (ownsBuffer(bytes)) releaseBuffer(bytes.buffer);
+  // The length first: asking a small array for its `buffer` makes JavaScriptCore give it one (~0.3 µs).
+  if (bytes.length >= RELEASE_FROM && ownsBuffer(bytes)) releaseBuffer(bytes.buffer);
 }
 
 /**

@@ -194,6 +194,7 @@ export class RecordSealer {
    * output), or released.
    */
   recycle(output: Uint8Array): void {
+    if (output.length < SPARE_FROM) return; // left to the collector (and `buffer` not asked for: see release)
     const buffer = output.buffer;
     if (
       output.byteOffset === 0 &&
