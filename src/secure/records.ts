@@ -170,7 +170,7 @@ export class RecordSealer {
         out.set(encrypted, at);
         at += encrypted.length;
         // Copied: a large one's memory is reused at once instead of waiting for the collector.
-        if (encrypted.length >= SPARE_FROM) release(encrypted);
+        release(encrypted);
         need -= take;
         chunkOffset += take;
         if (chunkOffset === chunk.length) {
