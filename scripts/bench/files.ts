@@ -52,6 +52,8 @@ export interface FileBulkFigures {
     cpus: string;
     app: FileBulkRound & { rounds: FileBulkRound[] };
     nc: { mbPerSecond: number; rounds: number[] } | { skipped: string };
+    /** The median of each round's app ÷ nc (a round's two runs are seconds apart: the fairer pairing). */
+    share?: number;
   }[];
 }
 
@@ -96,6 +98,9 @@ export async function measureFileBulk(
         cpus: placement === "cpu0" ? "both sides on CPU 0" : `free to use all ${cpus().length} CPUs`,
         app: { ...summaryOf(app), rounds: app },
         nc: ncSkipped ? { skipped: ncSkipped } : { mbPerSecond: median(ncRates), rounds: ncRates },
+        ...(ncSkipped
+          ? {}
+          : { share: median(ncRates.map((rate, i) => (app[i] as FileBulkRound).mbPerSecond / rate)) }),
       });
     }
     return figures;

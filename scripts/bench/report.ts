@@ -138,14 +138,14 @@ const FILE_RSS_LIMIT = 80 * 1024 * 1024;
 function renderFiles(f: NonNullable<BenchResults["files"]>, lines: string[], notes: string[]): void {
   const b = f.bulk;
   lines.push(
-    `| one ${mib(b.bytes)} file over loopback, encrypted, offer → FILE_DONE (load ${f.load.toFixed(2)}) | app MB/s | nc MB/s | app ÷ nc | ` +
+    `| one ${mib(b.bytes)} file over loopback, encrypted, offer → FILE_DONE (load ${f.load.toFixed(2)}) | app MB/s | nc MB/s | app ÷ nc, per round | ` +
       "sender / receiver peak RSS | sender / receiver CPU, s | target |",
     "|---|--:|--:|--:|--:|--:|---|",
   );
   for (const p of b.placements) {
     const a = p.app;
     const nc = "skipped" in p.nc ? null : p.nc;
-    const share = nc ? a.mbPerSecond / nc.mbPerSecond : Number.NaN;
+    const share = p.share ?? Number.NaN;
     const rssOk = a.senderPeakRss <= FILE_RSS_LIMIT && a.receiverPeakRss <= FILE_RSS_LIMIT;
     lines.push(
       `| ${p.cpus} | ${a.mbPerSecond.toFixed(0)} | ${nc ? nc.mbPerSecond.toFixed(0) : "—"} | ` +
