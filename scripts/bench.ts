@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { programCommand, ROOT } from "../tests/helpers/program.ts";
 import { measureBulk } from "./bench/bulk.ts";
+import { measureFileBulk, measureShapedLink } from "./bench/files.ts";
 import { measureHandshakes, measureMessaging } from "./bench/messaging.ts";
 import { BENCH_USAGE, type BenchOptions, MESSAGE_SIZE, parseBenchOptions } from "./bench/options.ts";
 import { ProcessGroup } from "./bench/processes.ts";
@@ -24,6 +25,8 @@ import { buildHelloWorld, findExecutable, measureStartup } from "./bench/startup
 
 const PINNED_MARK = "CHAT121_BENCH_PINNED";
 const RESULTS_FILE = join(ROOT, "bench-results.json");
+/** How often the sender of the shaped-link transfer sends a chat message. */
+const SHAPED_MESSAGE_INTERVAL_MS = 100;
 
 async function main(argv: string[]): Promise<number> {
   let options: BenchOptions | "help";
@@ -82,39 +85,6 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
   const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
   try {
-    log(
-      `messaging: ${options.rounds} rounds of ${options.roundTrips} round trips and ${options.pipelined} pipelined`,
-    );
-    const app = await startAppServer(group, false);
-    const encrypted = await startAppServer(group, true);
-    const runtime = await startRuntimeFloor(group);
-    const native = await startNativeFloor(group, workDir);
-    const servers: ServerUnderTest[] = [app, encrypted, runtime, ...("skipped" in native ? [] : [native])];
-    const messaging = await measureMessaging(servers, options);
-    log(`handshakes: ${options.handshakes} with the encrypted app server`);
-    const handshakes = await measureHandshakes(encrypted, options.handshakes);
-    for (const server of servers) await group.stop(server.proc);
-    const figuresOf = (name: ServerUnderTest["name"]) => {
-      const figures = messaging.get(name);
-      if (!figures) throw new Error(`no figures for the ${name}`);
-      return figures;
-    };
-
-    log(`bulk: ${options.rounds} rounds of one ${options.bulkBytes / 1024 / 1024} MiB message`);
-    const bulk = await measureBulk(group, workDir, options.bulkBytes, options.rounds);
-
-    const executable = findExecutable();
-    let startup: BenchResults["startup"] = {
-      skipped: "no compiled executable: run `npm run build -- --target host` or set CHAT121_BIN",
-    };
-    if (executable) {
-      log(
-        `start-up: ${options.startups} runs each of ${relative(ROOT, executable)} and a compiled hello-world`,
-      );
-      const hello = await buildHelloWorld(workDir);
-      startup = await measureStartup(group, executable, hello, options.startups);
-    }
-
     const results: BenchResults = {
       date: new Date().toISOString(),
       bun: Bun.version,
@@ -124,8 +94,27 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
       pinned,
       rounds: options.rounds,
       quick: options.quick,
-      load: { start: loadAtStart, end: loadavg()[0] as number, cpus: cpus().length },
-      messaging: {
+      load: { start: loadAtStart, end: loadAtStart, cpus: cpus().length },
+    };
+    if (options.sections.has("messaging")) {
+      log(
+        `messaging: ${options.rounds} rounds of ${options.roundTrips} round trips and ${options.pipelined} pipelined`,
+      );
+      const app = await startAppServer(group, false);
+      const encrypted = await startAppServer(group, true);
+      const runtime = await startRuntimeFloor(group);
+      const native = await startNativeFloor(group, workDir);
+      const servers: ServerUnderTest[] = [app, encrypted, runtime, ...("skipped" in native ? [] : [native])];
+      const messaging = await measureMessaging(servers, options);
+      log(`handshakes: ${options.handshakes} with the encrypted app server`);
+      const handshakes = await measureHandshakes(encrypted, options.handshakes);
+      for (const server of servers) await group.stop(server.proc);
+      const figuresOf = (name: ServerUnderTest["name"]) => {
+        const figures = messaging.get(name);
+        if (!figures) throw new Error(`no figures for the ${name}`);
+        return figures;
+      };
+      results.messaging = {
         messageBytes: MESSAGE_SIZE,
         roundTrips: options.roundTrips,
         pipelined: options.pipelined,
@@ -134,10 +123,52 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
         handshakes,
         runtimeFloor: figuresOf("runtime floor"),
         nativeFloor: "skipped" in native ? native : figuresOf("native floor"),
-      },
-      bulk,
-      startup,
-    };
+      };
+    }
+
+    if (options.sections.has("bulk")) {
+      log(`bulk: ${options.rounds} rounds of one ${options.bulkBytes / 1024 / 1024} MiB message`);
+      results.bulk = await measureBulk(group, workDir, options.bulkBytes, options.rounds);
+    }
+
+    if (options.sections.has("startup")) {
+      const executable = findExecutable();
+      results.startup = {
+        skipped: "no compiled executable: run `npm run build -- --target host` or set CHAT121_BIN",
+      };
+      if (executable) {
+        log(
+          `start-up: ${options.startups} runs each of ${relative(ROOT, executable)} and a compiled hello-world`,
+        );
+        const hello = await buildHelloWorld(workDir);
+        results.startup = await measureStartup(group, executable, hello, options.startups);
+      }
+    }
+
+    if (options.sections.has("files")) {
+      log(
+        `files: ${options.fileRounds} rounds of a ${options.fileBytes / 1024 / 1024} MiB file over loopback, app and nc, ` +
+          "on CPU 0 and on every CPU",
+      );
+      const fileLoad = loadavg()[0] as number;
+      const fileBulk = await measureFileBulk(group, workDir, options.fileBytes, options.fileRounds, [
+        "cpu0",
+        "all",
+      ]);
+      log(
+        `shaped link: ${options.shapedRounds} rounds of a ${options.shapedBytes / 1e6} MB file at 20 Mbit/s`,
+      );
+      const shaped = await measureShapedLink(
+        group,
+        workDir,
+        options.shapedBytes,
+        options.shapedRounds,
+        SHAPED_MESSAGE_INTERVAL_MS,
+      );
+      results.files = { load: fileLoad, bulk: fileBulk, shaped };
+    }
+    results.load.end = loadavg()[0] as number;
+
     process.stdout.write(renderMarkdown(results));
     await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
     log(`figures written to ${relative(ROOT, RESULTS_FILE)}`);

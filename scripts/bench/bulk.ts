@@ -1,7 +1,8 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { cleanEnv, programCommand } from "../../tests/helpers/program.ts";
-import { listeningPort, type ProcessGroup, peakRssBytes, type Started } from "./processes.ts";
+import { StampedLines } from "./lines.ts";
+import { listeningPort, PeakWatcher, type ProcessGroup, peakRssBytes } from "./processes.ts";
 import { withTimeout } from "./raw-client.ts";
 import { median } from "./stats.ts";
 
@@ -115,6 +116,7 @@ async function appRound(
       stderr: "pipe",
       env,
     });
+    const senderPeak = new PeakWatcher(client.pid);
     const clientErrors = new Response(client.stderr as ReadableStream<Uint8Array>).text();
     const connected = await lines.waitFor("connected to", TIMEOUT_MS);
     const disconnected = await lines.waitFor("disconnected", TIMEOUT_MS);
@@ -128,7 +130,7 @@ async function appRound(
     return {
       mbPerSecond: bytes / 1e6 / ((disconnected.at - connected.at) / 1000),
       receiverPeakRss: peakRssBytes(server.pid),
-      senderPeakRss: maxRssBytes(client),
+      senderPeakRss: senderPeak.stop(),
     };
   } finally {
     await group.stop(server);
@@ -154,56 +156,4 @@ async function ncRounds(group: ProcessGroup, input: string, bytes: number, round
     }
   }
   return { mbPerSecond: median(results), rounds: results };
-}
-
-/** The peak RSS of a process that has exited, from its resource usage. */
-function maxRssBytes(proc: Started): number {
-  return proc.resourceUsage()?.maxRSS ?? Number.NaN; // Bun reports it in bytes
-}
-
-/** The lines a stream carries, each with the time it arrived. */
-class StampedLines {
-  private readonly lines: { text: string; at: number }[] = [];
-  private ended = false;
-  private wake: () => void = () => {};
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    void this.read(stream);
-  }
-
-  /** The first line (from the start) that contains `text`. */
-  async waitFor(text: string, timeoutMs: number): Promise<{ text: string; at: number }> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.find((line) => line.text.includes(text));
-      if (found) return found;
-      const left = deadline - performance.now();
-      if (this.ended || left <= 0) {
-        const seen = this.lines.map((line) => line.text).join(" | ");
-        throw new Error(`no line with '${text}' within ${timeoutMs} ms; seen: ${seen}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of stream) {
-      const at = performance.now();
-      pending += decoder.decode(chunk, { stream: true });
-      const parts = pending.split("\n");
-      pending = parts.pop() ?? "";
-      for (const text of parts) this.lines.push({ text, at });
-      this.wake();
-    }
-    this.ended = true;
-    this.wake();
-  }
 }

@@ -13,14 +13,25 @@ export interface BenchOptions {
   startups: number;
   /** Version-2 handshakes measured one after the other. */
   handshakes: number;
+  /** The sections to run (--only; all by default). */
+  sections: Set<Section>;
+  /** The file sent over loopback, app to app and through nc, in bytes; its rounds. */
+  fileBytes: number;
+  fileRounds: number;
+  /** The file sent over the shaped link, in bytes; its rounds. */
+  shapedBytes: number;
+  shapedRounds: number;
 }
+
+export const SECTIONS = ["messaging", "bulk", "startup", "files"] as const;
+export type Section = (typeof SECTIONS)[number];
 
 /** Payload of the round-trip and pipelined messages. */
 export const MESSAGE_SIZE = 64;
 /** Frames per write in the pipelined run. */
 export const FRAMES_PER_WRITE = 64;
 
-export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick]
+export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quick] [--only SECTIONS] [--files]
 
 Measures the 121chat server, without encryption (--no-encryption, protocol version 1) and with it (version
 2, the default), side by side with two floors started by the benchmark itself: a minimal Bun server (the
@@ -37,21 +48,47 @@ it exists. The program under test is src/main.ts run by this Bun, or the executa
      server's SESSION, p50 and p99 in ms;
   d. start-up of the compiled executable (CHAT121_BIN, or dist/121chat-<os>-<arch> from
      \`npm run build -- --target host\`): --version and time to \`listening\`, against a compiled hello-world.
+  f. files: a 1 GiB sparse file (64 MiB with --quick) sent with \`client --send\` to \`server --accept-files\`
+     (encrypted, JSON mode), timed from the sender's file-offer event to its file-done, beside nc moving the
+     same file into a file in the same run (where nc is installed: apt-get install netcat-openbsd); MB/s,
+     each side's peak RSS and CPU; once with both sides on CPU 0 and once free to use every CPU. Received
+     files go to /dev/shm (tmpfs) when it has room, else the work folder.
+  g. chat during a transfer over a slow link (root only; skipped with the reason otherwise): two network
+     namespaces joined by a veth pair whose sending end is shaped to 20 Mbit/s with tc tbf; a 50 MB file
+     (5 MB with --quick) sent while the sender sends a chat message every 100 ms: ack RTT p50/p90/max and
+     the share of the link the file used.
 
 Prints a Markdown table and writes the figures to bench-results.json.
 
   --rounds N   rounds per figure (default 5; 3 with --quick)
-  --quick      a reduced run for CI (small counts, 16 MiB bulk): well under a minute
+  --quick      a reduced run for CI (small counts, 16 MiB bulk, small files): well under a minute
+  --only S     only these sections, comma-separated: messaging (a, b, e), bulk (c), startup (d), files (f, g)
+  --files      the same as --only files
 `;
 
 export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
   let rounds: number | undefined;
   let quick = false;
+  let sections: Set<Section> = new Set(SECTIONS);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "-h" || arg === "--help") return "help";
     if (arg === "--quick") {
       quick = true;
+      continue;
+    }
+    if (arg === "--files") {
+      sections = new Set(["files"]);
+      continue;
+    }
+    if (arg === "--only") {
+      const value = argv[++i] ?? "";
+      const names = value.split(",").filter((name) => name !== "");
+      const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+      if (names.length === 0 || unknown.length > 0) {
+        throw new Error(`--only takes sections from ${SECTIONS.join(", ")}, got '${value}'`);
+      }
+      sections = new Set(names as Section[]);
       continue;
     }
     if (arg !== "--rounds") throw new Error(`unknown argument '${arg}'`);
@@ -72,6 +109,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
       bulkBytes: 16 * 1024 * 1024,
       startups: 5,
       handshakes: 40,
+      sections,
+      fileBytes: 64 * 1024 * 1024,
+      fileRounds: rounds ?? 3,
+      shapedBytes: 5_000_000,
+      shapedRounds: 1,
     };
   }
   return {
@@ -83,5 +125,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | "help" {
     bulkBytes: 256 * 1024 * 1024,
     startups: 20,
     handshakes: 200,
+    sections,
+    fileBytes: 1024 * 1024 * 1024,
+    fileRounds: rounds ?? 5,
+    shapedBytes: 50_000_000,
+    shapedRounds: Math.min(rounds ?? 3, 3),
   };
 }

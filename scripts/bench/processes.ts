@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { Subprocess } from "bun";
 
-type Stdin = "ignore" | ReturnType<typeof Bun.file>;
+type Stdin = "ignore" | "pipe" | ReturnType<typeof Bun.file>;
 type Output = "pipe" | "ignore" | ReturnType<typeof Bun.file>;
 
 export interface StartOptions {
@@ -96,6 +96,46 @@ function findListeningPort(pid: number): number | null {
     }
   }
   return null;
+}
+
+/** CPU time `pid` has used so far (user + system), in ms, from /proc/PID/stat; NaN where it does not tell. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start at state: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The kernel's USER_HZ, which /proc/PID/stat counts in (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
+
+/**
+ * Follows a process's peak RSS (VmHWM) until it exits: for a process whose own figure is wanted after it
+ * exited. (Bun's `resourceUsage().maxRSS` of a child was seen to report a larger earlier child's peak.)
+ */
+export class PeakWatcher {
+  private peak = Number.NaN;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.look(), 20);
+  }
+
+  /** The highest VmHWM seen; stops watching. */
+  stop(): number {
+    this.look();
+    clearInterval(this.timer);
+    return this.peak;
+  }
+
+  private look(): void {
+    const now = peakRssBytes(this.pid); // NaN once the process is gone
+    if (!Number.isNaN(now) && !(now <= this.peak)) this.peak = now;
+  }
 }
 
 /** Peak resident set size of `pid` in bytes (VmHWM), or NaN where /proc does not tell. */

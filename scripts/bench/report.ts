@@ -1,4 +1,5 @@
 import type { BulkFigures } from "./bulk.ts";
+import type { FileBulkFigures, ShapedFigures } from "./files.ts";
 import type { HandshakeFigures, MessagingFigures } from "./messaging.ts";
 import type { StartupFigures } from "./startup.ts";
 
@@ -13,7 +14,8 @@ export interface BenchResults {
   quick: boolean;
   /** 1-minute load average at the start and the end of the run. */
   load: { start: number; end: number; cpus: number };
-  messaging: {
+  /** Absent with --files. */
+  messaging?: {
     messageBytes: number;
     roundTrips: number;
     pipelined: number;
@@ -23,8 +25,14 @@ export interface BenchResults {
     runtimeFloor: MessagingFigures;
     nativeFloor: MessagingFigures | { skipped: string };
   };
-  bulk: BulkFigures;
-  startup: StartupFigures | { skipped: string };
+  bulk?: BulkFigures;
+  startup?: StartupFigures | { skipped: string };
+  files?: {
+    /** The 1-minute load average when the file rows started. */
+    load: number;
+    bulk: FileBulkFigures;
+    shaped: ShapedFigures;
+  };
 }
 
 const us = (value: number) => value.toFixed(1);
@@ -34,17 +42,28 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const verdict = (met: boolean) => (met ? "✓" : "✗");
 
 export function renderMarkdown(r: BenchResults): string {
-  const m = r.messaging;
-  const app = m.app;
-  const rt = m.runtimeFloor;
-  const native = "skipped" in m.nativeFloor ? null : m.nativeFloor;
-  const nativeCell = (value: (f: MessagingFigures) => string) => (native ? value(native) : "—");
   const lines: string[] = [
     `## 121chat benchmark — ${r.date}`,
     "",
     `Bun ${r.bun}; app: \`${r.app}\`; ${r.pinned}; median of ${r.rounds} rounds${r.quick ? " (--quick)" : ""}; ` +
       `load average ${r.load.start.toFixed(2)} → ${r.load.end.toFixed(2)} on ${r.load.cpus} CPUs.`,
     "",
+  ];
+  const notes: string[] = [];
+  if (r.messaging) renderMessaging(r.messaging, lines, notes);
+  if (r.bulk) renderBulk(r.bulk, lines, notes);
+  if (r.startup) renderStartup(r.startup, lines);
+  if (r.files) renderFiles(r.files, lines, notes);
+  for (const note of notes) lines.push(`- ${note}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function renderMessaging(m: NonNullable<BenchResults["messaging"]>, lines: string[], notes: string[]): void {
+  const app = m.app;
+  const rt = m.runtimeFloor;
+  const native = "skipped" in m.nativeFloor ? null : m.nativeFloor;
+  const nativeCell = (value: (f: MessagingFigures) => string) => (native ? value(native) : "—");
+  lines.push(
     `| ${m.messageBytes}-byte messages | app | runtime floor | native floor | app ÷ runtime | app ÷ native | target |`,
     "|---|--:|--:|--:|--:|--:|---|",
     `| ack RTT p50, µs (${m.roundTrips.toLocaleString("en-US")} sequential) | ${us(app.rttP50Us)} | ${us(rt.rttP50Us)} | ` +
@@ -57,7 +76,7 @@ export function renderMarkdown(r: BenchResults): string {
       `${ratio(app.acksPerSecond / rt.acksPerSecond)} | ${nativeCell((f) => ratio(app.acksPerSecond / f.acksPerSecond))} | ` +
       `≥ 0.5× runtime ${verdict(app.acksPerSecond >= 0.5 * rt.acksPerSecond)}, ≥ 1,000,000 ${verdict(app.acksPerSecond >= 1e6)} |`,
     "",
-  ];
+  );
 
   // Version 2 beside version 1: the same build, the same run, the same load generator.
   const enc = m.appEncrypted;
@@ -74,8 +93,10 @@ export function renderMarkdown(r: BenchResults): string {
       `p50 ≤ 3 ms ${verdict(h.p50Ms <= 3)} |`,
     "",
   );
+  if ("skipped" in m.nativeFloor) notes.push(`native floor skipped: ${m.nativeFloor.skipped}`);
+}
 
-  const b = r.bulk;
+function renderBulk(b: BulkFigures, lines: string[], notes: string[]): void {
   const nc = "skipped" in b.nc ? null : b.nc;
   lines.push(
     `| bulk: one ${mib(b.bytes)} message | app → app (--no-encryption) | nc → nc | target |`,
@@ -89,27 +110,66 @@ export function renderMarkdown(r: BenchResults): string {
     `| encrypted: receiver / sender peak RSS | ${mib(b.appEncrypted.receiverPeakRss)} / ${mib(b.appEncrypted.senderPeakRss)} | | |`,
     "",
   );
+  if ("skipped" in b.nc) notes.push(`nc skipped: ${b.nc.skipped}`);
+}
 
-  if ("skipped" in r.startup) {
-    lines.push(`Start-up: skipped (${r.startup.skipped}).`, "");
-  } else {
-    const s = r.startup;
-    lines.push(
-      "| start-up, compiled, ms | 121chat | hello-world | ratio | target |",
-      "|---|--:|--:|--:|---|",
-      `| \`--version\`, spawn to exit | ${s.versionMs.toFixed(1)} | ${s.helloMs.toFixed(1)} | ` +
-        `${ratio(s.versionMs / s.helloMs)} | ≤ 2× ${verdict(s.versionMs <= 2 * s.helloMs)} |`,
-      `| spawn to \`listening\` / to "hello" on stdout | ${s.listeningMs.toFixed(1)} | ${s.helloOutputMs.toFixed(1)} | ` +
-        `${ratio(s.listeningMs / s.helloOutputMs)} | |`,
-      `| /bin/true, spawn to exit (the cost of any process) | | ${s.trueMs.toFixed(1)} | | |`,
-      "",
-    );
-    if (s.stale) lines.push(`- start-up measured on a stale build: ${s.stale}`, "");
+function renderStartup(startup: StartupFigures | { skipped: string }, lines: string[]): void {
+  if ("skipped" in startup) {
+    lines.push(`Start-up: skipped (${startup.skipped}).`, "");
+    return;
   }
+  const s = startup;
+  lines.push(
+    "| start-up, compiled, ms | 121chat | hello-world | ratio | target |",
+    "|---|--:|--:|--:|---|",
+    `| \`--version\`, spawn to exit | ${s.versionMs.toFixed(1)} | ${s.helloMs.toFixed(1)} | ` +
+      `${ratio(s.versionMs / s.helloMs)} | ≤ 2× ${verdict(s.versionMs <= 2 * s.helloMs)} |`,
+    `| spawn to \`listening\` / to "hello" on stdout | ${s.listeningMs.toFixed(1)} | ${s.helloOutputMs.toFixed(1)} | ` +
+      `${ratio(s.listeningMs / s.helloOutputMs)} | |`,
+    `| /bin/true, spawn to exit (the cost of any process) | | ${s.trueMs.toFixed(1)} | | |`,
+    "",
+  );
+  if (s.stale) lines.push(`- start-up measured on a stale build: ${s.stale}`, "");
+}
 
-  const notes: string[] = [];
-  if ("skipped" in m.nativeFloor) notes.push(`native floor skipped: ${m.nativeFloor.skipped}`);
-  if (!nc && "skipped" in b.nc) notes.push(`nc skipped: ${b.nc.skipped}`);
-  for (const note of notes) lines.push(`- ${note}`);
-  return `${lines.join("\n")}\n`;
+/** The peak RSS each side may reach during the 1 GiB transfer (issue 11). */
+const FILE_RSS_LIMIT = 80 * 1024 * 1024;
+
+function renderFiles(f: NonNullable<BenchResults["files"]>, lines: string[], notes: string[]): void {
+  const b = f.bulk;
+  lines.push(
+    `| one ${mib(b.bytes)} file over loopback, encrypted, offer → FILE_DONE (load ${f.load.toFixed(2)}) | app MB/s | nc MB/s | app ÷ nc, per round | ` +
+      "sender / receiver peak RSS | sender / receiver CPU, s | target |",
+    "|---|--:|--:|--:|--:|--:|---|",
+  );
+  for (const p of b.placements) {
+    const a = p.app;
+    const nc = "skipped" in p.nc ? null : p.nc;
+    const share = p.share ?? Number.NaN;
+    const rssOk = a.senderPeakRss <= FILE_RSS_LIMIT && a.receiverPeakRss <= FILE_RSS_LIMIT;
+    lines.push(
+      `| ${p.cpus} | ${a.mbPerSecond.toFixed(0)} | ${nc ? nc.mbPerSecond.toFixed(0) : "—"} | ` +
+        `${nc ? ratio(share) : "—"} | ${mib(a.senderPeakRss)} / ${mib(a.receiverPeakRss)} | ` +
+        `${(a.senderCpuMs / 1000).toFixed(2)} / ${(a.receiverCpuMs / 1000).toFixed(2)} | ` +
+        `${nc ? `≥ 0.5× nc ${verdict(share >= 0.5)}, ` : ""}RSS ≤ 80 MiB ${verdict(rssOk)} |`,
+    );
+    if ("skipped" in p.nc) notes.push(`nc skipped (${p.cpus}): ${p.nc.skipped}`);
+  }
+  lines.push("");
+  const s = f.shaped;
+  if ("skipped" in s) {
+    lines.push(`Chat during a transfer over a slow link: skipped (${s.skipped}).`, "");
+    return;
+  }
+  const m = s.median;
+  lines.push(
+    `| chat during a ${(s.bytes / 1e6).toFixed(0)} MB transfer at ${s.linkMbit} Mbit/s (tbf ${s.tbf}) | figure | target |`,
+    "|---|--:|---|",
+    `| chat ack RTT p50, ms (a message every ${s.messageIntervalMs} ms, ${m.messages} during the transfer) | ` +
+      `${m.rttP50Ms.toFixed(1)} | ≤ 100 ms ${verdict(m.rttP50Ms <= 100)} |`,
+    `| chat ack RTT p90 / max, ms | ${m.rttP90Ms.toFixed(1)} / ${m.rttMaxMs.toFixed(1)} | |`,
+    `| link use: file bytes ÷ link rate, offer → FILE_DONE | ${(m.linkUse * 100).toFixed(1)} % (${(m.ms / 1000).toFixed(1)} s) | ` +
+      `≥ 80 % ${verdict(m.linkUse >= 0.8)} |`,
+    "",
+  );
 }

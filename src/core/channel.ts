@@ -11,6 +11,17 @@ export interface Channel {
   open(chunk: Uint8Array, deliver: (plaintext: Uint8Array) => void): void;
   /** The bytes to send for `frames` (the session's output, in order). */
   seal(frames: Uint8Array[]): Uint8Array[];
+  /**
+   * True when `open` keeps nothing of the chunks it is given and `seal`'s output shares no memory with its
+   * input or with anything else: then the owner of a chunk may release it once `open` returned, and the
+   * transport may release sealed output once it is written (see `release` in protocol/bytes.ts).
+   */
+  readonly copies?: boolean;
+  /**
+   * The transport has written all of `output` (an array `seal` gave, when `copies`): its memory is free. A
+   * channel may keep it for later output; otherwise it is released.
+   */
+  recycle?(output: Uint8Array): void;
 }
 
 /** Version 1: the bytes are the frames. */

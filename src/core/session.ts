@@ -1,4 +1,4 @@
-import { type Bytes, flat } from "../protocol/bytes.ts";
+import { ByteRange, type Bytes, flat, ownsBuffer, release } from "../protocol/bytes.ts";
 import { FrameType, frameTypeName, isRecordFrameType } from "../protocol/constants.ts";
 import { FrameDecoder, readU32 } from "../protocol/decoder.ts";
 import { encodeU32, FrameWriter } from "../protocol/encoder.ts";
@@ -97,6 +97,9 @@ const textEncoder = new TextEncoder();
 const encodeText = (text: string): Uint8Array => textEncoder.encode(text);
 
 /** What a version-2 session's connection must start with, by who is listening and why. */
+/** A record's plaintext is worth releasing (see `holdsOnlyFileData`) from this size on. */
+const RELEASE_PAYLOAD_FROM = 16 * 1024;
+
 const FIRST_FROM_SERVER = [FrameType.SESSION, FrameType.BUSY, FrameType.ERROR];
 const FIRST_ON_RESUME = [FrameType.RESUME, FrameType.ERROR, FrameType.BYE];
 
@@ -108,6 +111,15 @@ export class Session {
   private channel: Channel | null = null;
   private decoder: FrameDecoder;
   private writer = new FrameWriter();
+  /**
+   * While a record's plaintext is decoded (channels that copy): which of its bytes went out as views. A
+   * plaintext whose only payload is one FILE_DATA's is remembered in `fileDataOnly`: once that payload is
+   * written to disk, nothing else needs the plaintext (see holdsOnlyFileData).
+   */
+  private plaintext: Uint8Array | null = null;
+  private fileDataViews = 0;
+  private otherViews = false;
+  private readonly fileDataOnly = new WeakSet<ArrayBufferLike>();
   private events: SessionEvent[] = [];
   private readonly pending = new PendingAcks();
   private readonly counters = new SessionStats();
@@ -186,6 +198,14 @@ export class Session {
     return this.droppedAt !== null && this.currentState !== "closed";
   }
 
+  /**
+   * Whether the current channel copies what goes through it (version 2's records): a received chunk is not
+   * held once `receive` returned, and the arrays `takeOutput` gives are the caller's alone.
+   */
+  get channelCopies(): boolean {
+    return this.channel?.copies === true;
+  }
+
   /** Bytes of messages waiting for a connection (sent as soon as a resume completes). */
   get queuedBytes(): number {
     return this.queued;
@@ -228,13 +248,52 @@ export class Session {
     if (this.currentState === "closed" || channel === null) return;
     this.lastReceivedAt = now;
     try {
-      channel.open(chunk, (plaintext) =>
-        this.decoder.pushFields(plaintext, (type, id, payload) => this.onFrame(type, id, payload, now)),
-      );
+      if (channel.copies) channel.open(chunk, (plaintext) => this.decodeRecord(plaintext, now));
+      else {
+        channel.open(chunk, (plaintext) =>
+          this.decoder.pushFields(plaintext, (type, id, payload) => this.onFrame(type, id, payload, now)),
+        );
+      }
     } catch (error) {
       if (error instanceof ProtocolError) this.fail(error.message);
       else if (error instanceof IntegrityError) this.drop(error.message, now, "integrity");
       else throw error;
+    }
+  }
+
+  /** The transport wrote all of `output` (from `takeOutput`, with a channel that copies): its memory is free. */
+  outputWritten(output: Uint8Array): void {
+    if (this.channel?.recycle) this.channel.recycle(output);
+    else release(output);
+  }
+
+  /**
+   * Whether `bytes` (a FILE_DATA payload this session handed on) is a view of a record's plaintext that holds
+   * no other payload: once the bytes are written, its memory may be released (see `release`).
+   */
+  holdsOnlyFileData(bytes: Uint8Array): boolean {
+    // Small payloads are left to the collector (and `buffer` not asked for: see `release`).
+    return bytes.length >= RELEASE_PAYLOAD_FROM && this.fileDataOnly.has(bytes.buffer);
+  }
+
+  /** One record's plaintext (a channel that copies): decoded, and noted when it holds one FILE_DATA alone. */
+  private decodeRecord(plaintext: Uint8Array, now: number): void {
+    this.plaintext = plaintext;
+    this.fileDataViews = 0;
+    this.otherViews = false;
+    try {
+      this.decoder.pushFields(plaintext, (type, id, payload) => this.onFrame(type, id, payload, now));
+    } finally {
+      this.plaintext = null;
+    }
+    // Nothing of it may stay with the decoder either (a payload that goes on in the next record).
+    if (
+      this.fileDataViews === 1 &&
+      !this.otherViews &&
+      this.decoder.payloadBytesHeld === 0 &&
+      plaintext.length >= RELEASE_PAYLOAD_FROM
+    ) {
+      if (ownsBuffer(plaintext)) this.fileDataOnly.add(plaintext.buffer);
     }
   }
 
@@ -409,6 +468,11 @@ export class Session {
   }
 
   private onFrame(type: FrameType, id: number, payload: Bytes, now: number): void {
+    if (this.plaintext !== null && payload.length > 0) {
+      if (type === FrameType.FILE_DATA && payload instanceof ByteRange && payload.source === this.plaintext) {
+        this.fileDataViews++;
+      } else this.otherViews = true;
+    }
     // Frames after a BYE, an error or a drop in the same chunk are neither delivered nor answered.
     if (this.currentState === "closed" || this.currentState === "suspended") return;
     if (this.currentState === "handshake") {

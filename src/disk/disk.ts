@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { constants, realpathSync, statSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, rename, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { ownsBuffer, release, releaseBuffer, uninitialized } from "../protocol/bytes.ts";
 import { clashName, componentProblem, PART_SUFFIX, safeMode } from "../transfer/path-rules.ts";
 import type { DiskAction, DiskResult, RunningHash } from "../transfer/types.ts";
 import { DISK_FULL, errorCode, isDiskFull } from "./errors.ts";
@@ -44,6 +45,22 @@ export interface DiskOptions {
 
 /** The largest single `read` answered; the logic reads FILE_DATA-sized pieces (64 KiB), far below. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+/** Read buffers kept for reuse (see spareRead). */
+const SPARE_READS = 4;
+
+/** A batch of writes goes to the file in one go up to about this many bytes, or this many pieces. */
+const MAX_WRITE_BATCH = 4 * 1024 * 1024;
+const MAX_WRITE_PIECES = 512;
+
+type WriteAction = Extract<DiskAction, { kind: "write" }>;
+
+interface WriteBatch {
+  writes: WriteAction[];
+  /** For each write, whether its buffer is released once written. */
+  release: boolean[];
+  bytes: number;
+}
 
 /** How many ` (n)` names a clashing top-level name tries before giving up. */
 const MAX_CLASHES = 10_000;
@@ -128,6 +145,10 @@ export class Disk {
    * first's FILE_SUM, while the first's writes may still be on their way to the disk).
    */
   private readonly partsInUse = new Map<string, Claim>();
+  /** Read buffers given back (`release`: all of it was sent), for later reads of the same size. */
+  private readonly spareReads: Uint8Array[] = [];
+  /** Per transfer, the writes queued last that have not started yet: a later write joins them. */
+  private readonly writeBatches = new Map<string, WriteBatch>();
 
   /** Throws an Error with one sentence when the download folder is missing or not a folder. */
   constructor(options: DiskOptions) {
@@ -143,14 +164,39 @@ export class Disk {
    * call for the same key replaces the listing and closes what the first had open.
    */
   registerSource(key: string, listing: SourceListing): void {
+    this.writeBatches.delete(key);
     void this.enqueue(key, async () => {
       await this.closeSending(key);
       this.sending.set(key, { listing, open: null });
     });
   }
 
-  /** Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult. */
-  submit(action: DiskAction): void {
+  /**
+   * Queues an action behind the earlier actions of its transfer; its result (if any) comes via onResult.
+   * Writes that follow one another in a transfer's queue go to the file together (one `writev`), each still
+   * answered by a result of its own. `releaseWritten`: the write's bytes are a view of a buffer that nothing
+   * else uses, to be released (detached) once written.
+   */
+  submit(action: DiskAction, options: { releaseWritten?: boolean } = {}): void {
+    if (action.kind === "write") {
+      const releaseAfter = options.releaseWritten === true;
+      const batch = this.writeBatches.get(action.key);
+      if (batch && batch.bytes < MAX_WRITE_BATCH && batch.writes.length < MAX_WRITE_PIECES) {
+        batch.writes.push(action);
+        batch.release.push(releaseAfter);
+        batch.bytes += action.bytes.length;
+        return;
+      }
+      const fresh: WriteBatch = { writes: [action], release: [releaseAfter], bytes: action.bytes.length };
+      this.writeBatches.set(action.key, fresh);
+      this.enqueue(action.key, () => {
+        // From now on, later writes start a batch of their own.
+        if (this.writeBatches.get(action.key) === fresh) this.writeBatches.delete(action.key);
+        return this.writeBatch(fresh.writes, fresh.release);
+      });
+      return;
+    }
+    this.writeBatches.delete(action.key); // a later write must come after this action
     this.enqueue(action.key, () => this.execute(action));
   }
 
@@ -160,6 +206,7 @@ export class Disk {
    * the actions already queued for `key`.
    */
   forget(key: string): Promise<void> {
+    this.writeBatches.delete(key);
     return this.enqueue(key, async () => {
       await this.closeReceiving(key);
       await this.closeSending(key);
@@ -208,6 +255,9 @@ export class Disk {
         return this.hashPrefix(action);
       case "close-source":
         return this.closeSending(action.key).then(() => null);
+      case "release":
+        this.spareRead(action.bytes);
+        return Promise.resolve(null);
       case "inspect":
         return this.inspect(action);
       case "mkdir":
@@ -215,7 +265,7 @@ export class Disk {
       case "open":
         return this.openPart(action);
       case "write":
-        return this.write(action);
+        return this.writeBatch([action]).then(() => null);
       case "finalize":
         return this.finalize(action);
       case "discard":
@@ -390,18 +440,43 @@ export class Disk {
     return createNew(abs, `"${path.join("/")}${PART_SUFFIX}" already exists`);
   }
 
-  private async write(action: Extract<DiskAction, { kind: "write" }>): Promise<DiskResult> {
-    const part = this.receiving.get(action.key)?.part;
-    if (!part?.handle) throw new DiskFailure("no file is open for this transfer");
-    const bytes = action.bytes;
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await part.handle.write(bytes, done, bytes.length - done, part.position);
-      if (bytesWritten <= 0) throw new DiskFailure("the disk took no bytes");
-      done += bytesWritten;
-      part.position += bytesWritten;
+  /**
+   * Appends the bytes of consecutive write actions to the part file with as few `writev` calls as the file
+   * takes, then answers each action. If it fails, every action of the batch is answered with the failure
+   * (the transfer ends at the first).
+   */
+  private async writeBatch(writes: WriteAction[], releases: boolean[] = []): Promise<void> {
+    const first = writes[0] as WriteAction;
+    let results: DiskResult[];
+    try {
+      const part = this.receiving.get(first.key)?.part;
+      if (!part?.handle) throw new DiskFailure("no file is open for this transfer");
+      let pieces: Uint8Array[] = writes.map((write) => write.bytes);
+      let left = 0;
+      for (const piece of pieces) left += piece.length;
+      while (left > 0) {
+        const { bytesWritten } =
+          pieces.length === 1
+            ? await part.handle.write(pieces[0] as Uint8Array, 0, left, part.position)
+            : await part.handle.writev(pieces, part.position);
+        if (bytesWritten <= 0) throw new DiskFailure("the disk took no bytes");
+        part.position += bytesWritten;
+        left -= bytesWritten;
+        if (left > 0) pieces = after(pieces, bytesWritten);
+      }
+      results = writes.map((write) => ({
+        kind: "write",
+        key: write.key,
+        seq: write.seq,
+        bytes: write.bytes.length,
+      }));
+      writes.forEach((write, i) => {
+        if (releases[i]) releaseBuffer(write.bytes.buffer);
+      });
+    } catch (error) {
+      results = writes.map((write) => failure(write, error));
     }
-    return { kind: "write", key: action.key, seq: action.seq, bytes: done };
+    for (const result of results) this.onResult(result);
   }
 
   private async finalize(action: Extract<DiskAction, { kind: "finalize" }>): Promise<DiskResult> {
@@ -531,7 +606,10 @@ export class Disk {
     }
     const handle = (sending.open as { handle: FileHandle }).handle;
     const want = Math.min(length, entry.size - offset);
-    const bytes = new Uint8Array(want);
+    // A read buffer given back before (all sent), else fresh; not zeroed first: a read that comes back short
+    // fails below, so no byte of it goes out unread.
+    const index = this.spareReads.findIndex((spare) => spare.length === want);
+    const bytes = index >= 0 ? (this.spareReads.splice(index, 1)[0] as Uint8Array) : uninitialized(want);
     const got = await readFully(handle, bytes, offset);
     if (got < want) throw new DiskFailure(`"${entry.path}" shrank while it was being sent`);
     if (offset + want === entry.size) {
@@ -558,6 +636,18 @@ export class Disk {
     } finally {
       await handle.close();
     }
+  }
+
+  /** A read's buffer that nothing uses any more: kept for the next read of its size (a few), else released. */
+  private spareRead(bytes: Uint8Array): void {
+    if (
+      ownsBuffer(bytes) &&
+      bytes.length === bytes.buffer.byteLength &&
+      this.spareReads.length < SPARE_READS &&
+      !this.spareReads.some((spare) => spare.buffer === bytes.buffer)
+    ) {
+      this.spareReads.push(bytes);
+    } else release(bytes);
   }
 
   private async closeSending(key: string): Promise<void> {
@@ -794,6 +884,18 @@ async function openSource(listing: SourceListing, index: number): Promise<FileHa
   return handle;
 }
 
+/** `pieces` without their first `skip` bytes (views, no copies). */
+function after(pieces: Uint8Array[], skip: number): Uint8Array[] {
+  let i = 0;
+  while (i < pieces.length && skip >= (pieces[i] as Uint8Array).length) {
+    skip -= (pieces[i] as Uint8Array).length;
+    i++;
+  }
+  const rest = pieces.slice(i);
+  if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Uint8Array).subarray(skip);
+  return rest;
+}
+
 /** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */
 async function readFully(handle: FileHandle, buffer: Uint8Array, position: number): Promise<number> {
   let done = 0;
@@ -818,6 +920,7 @@ const VERBS: Record<DiskAction["kind"], string> = {
   read: "reading a file",
   "hash-prefix": "hashing a file",
   "close-source": "closing a file",
+  release: "releasing memory",
   inspect: "looking at the download folder",
   mkdir: "making a folder",
   open: "opening a file",

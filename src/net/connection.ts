@@ -1,4 +1,5 @@
 import type { Socket } from "bun";
+import { release } from "../protocol/bytes.ts";
 import { formatAddress } from "./address.ts";
 
 /** Whoever speaks on a connection now: first the handshake, then the session (which may move on to another). */
@@ -6,6 +7,8 @@ export interface ConnectionUser {
   received(chunk: Uint8Array): void;
   /** Everything queued has been handed to the kernel. */
   drained(): void;
+  /** An owned chunk (`write(…, true)`) has been handed to the kernel whole: its memory is free. */
+  written?(chunk: Uint8Array): void;
   /** The socket is closed (by the peer, an error, or this side); called once. */
   socketClosed(error?: Error): void;
 }
@@ -23,6 +26,8 @@ export class Connection {
   /** The peer's IP address alone (the handshake queue takes turns by it). */
   readonly address: string;
   private readonly queue: Uint8Array[] = [];
+  /** For each queued chunk that is the writer's to give up (`write(…, owned)`), the array to release once written. */
+  private readonly owners: (Uint8Array | null)[] = [];
   private queued = 0;
   private ending = false;
   private socketClosed = false;
@@ -56,12 +61,17 @@ export class Connection {
     return this.socketClosed;
   }
 
-  /** Queues `chunks` (in order) and writes what the socket takes now. */
-  write(chunks: readonly Uint8Array[]): void {
+  /**
+   * Queues `chunks` (in order) and writes what the socket takes now. `owned`: nothing else holds these arrays
+   * (sealed records), so each is given back (the user's `written`, else released) as soon as the kernel has
+   * taken all of it.
+   */
+  write(chunks: readonly Uint8Array[], owned = false): void {
     if (this.socketClosed || this.ending) return;
     for (const chunk of chunks) {
       if (chunk.length === 0) continue;
       this.queue.push(chunk);
+      this.owners.push(owned ? chunk : null);
       this.queued += chunk.length;
     }
     this.flush();
@@ -124,6 +134,7 @@ export class Connection {
     if (this.socketClosed) return;
     this.socketClosed = true;
     this.queue.length = 0;
+    this.owners.length = 0;
     this.queued = 0;
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
@@ -145,9 +156,17 @@ export class Connection {
         queue[i] = chunk.subarray(written);
         break;
       }
+      const owner = this.owners[i];
+      if (owner) {
+        if (this.user?.written) this.user.written(owner);
+        else release(owner);
+      }
       i++;
     }
-    if (i > 0) queue.splice(0, i);
+    if (i > 0) {
+      queue.splice(0, i);
+      this.owners.splice(0, i);
+    }
   }
 }
 

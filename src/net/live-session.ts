@@ -3,7 +3,7 @@ import type { ChatLink, DeliveryEvent, FileLink, SessionEnd } from "../core/chat
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { SendResult, Session, SessionEvent } from "../core/session.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
-import type { Bytes } from "../protocol/bytes.ts";
+import { type Bytes, release } from "../protocol/bytes.ts";
 import type { Connection, ConnectionUser } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
 import { describeClose } from "./errors.ts";
@@ -74,6 +74,8 @@ export class LiveSession implements ChatLink, ConnectionUser {
   private companion: SessionCompanion | null = null;
   private morePending = false;
   private readingPaused = false;
+  /** The companion asked to stop reading for now (its disk is behind): see holdReading. */
+  private readingHeld = false;
   private endReported = false;
   private resolveClosed!: () => void;
   /** Version 2: files to and from the peer (set by the transfer driver). */
@@ -127,7 +129,7 @@ export class LiveSession implements ChatLink, ConnectionUser {
     this.connection = connection;
     this.lastPeer = connection.peer;
     connection.use(this);
-    if (this.readingPaused) connection.pause();
+    if (this.readingPaused || this.readingHeld) connection.pause();
     if (start) this.session.attach(start.channel, now(), start.peerMaxMessage);
     this.pump();
     if (start && start.leftover.length > 0) this.received(start.leftover);
@@ -180,7 +182,18 @@ export class LiveSession implements ChatLink, ConnectionUser {
 
   resumeReading(): void {
     this.readingPaused = false;
-    this.connection?.resume();
+    if (!this.readingHeld) this.connection?.resume();
+  }
+
+  /**
+   * The companion's own pause, beside the front end's: while held, the socket is not read (the peer's
+   * bytes wait in the kernel, and TCP slows the peer down). Reading resumes when neither holds it.
+   */
+  holdReading(hold: boolean): void {
+    if (hold === this.readingHeld) return;
+    this.readingHeld = hold;
+    if (hold) this.connection?.pause();
+    else if (!this.readingPaused) this.connection?.resume();
   }
 
   /** Ends the session at once without a word to the peer (a client whose handshake failed, say). */
@@ -201,6 +214,8 @@ export class LiveSession implements ChatLink, ConnectionUser {
     // The session keeps views of the chunks of a large message until it is complete, instead of copying them:
     // safe because Bun hands every read over in a buffer of its own.
     this.session.receive(chunk, now());
+    // Version 2's records are opened into fresh plaintext: nothing holds the chunk now.
+    if (this.session.channelCopies) release(chunk);
     const connection = this.connection;
     if (connection && connection.bufferedBytes > this.session.peerMaxMessage + UNREAD_LIMIT) {
       this.session.abandon(
@@ -208,6 +223,10 @@ export class LiveSession implements ChatLink, ConnectionUser {
       );
     }
     this.pump();
+  }
+
+  written(chunk: Uint8Array): void {
+    this.session.outputWritten(chunk);
   }
 
   drained(): void {
@@ -237,7 +256,7 @@ export class LiveSession implements ChatLink, ConnectionUser {
     // connection), so an ACK leaves only once its message is with the user.
     const output = this.session.takeOutput();
     if (connection) {
-      connection.write(output);
+      connection.write(output, this.session.channelCopies);
       // The session let go of this connection: it ended (the goodbye is flushed first) or it dropped it
       // (silent past dead-after, failed integrity check: cut at once).
       if (!this.session.attached) {

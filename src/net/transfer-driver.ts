@@ -8,6 +8,9 @@ import { sanitizeToString } from "../ui/sanitize.ts";
 import { now } from "./deadline-timer.ts";
 import type { LiveSession, SessionCompanion } from "./live-session.ts";
 
+/** How far received file data may run ahead of the disk before the socket is no longer read (see `writing`). */
+const WRITE_BACKLOG = 4 * 1024 * 1024;
+
 export interface FileOptions {
   /** Where received files go. */
   downloadDir: string;
@@ -30,6 +33,10 @@ export interface FileView {
 export class TransferDriver implements FileLink, SessionCompanion {
   private readonly transfers: Transfers;
   private readonly disk: Disk;
+  private refreshPending = false;
+  /** Bytes handed to the disk to write and not yet answered, and each transfer's writes in order. */
+  private backlog = 0;
+  private readonly writeSizes = new Map<string, number[]>();
 
   constructor(
     private readonly live: LiveSession,
@@ -43,8 +50,11 @@ export class TransferDriver implements FileLink, SessionCompanion {
     this.disk = new Disk({
       downloadDir: options.downloadDir,
       onResult: (result) => {
+        if (result.kind === "write" || (result.kind === "failed" && result.action === "write")) {
+          this.written(result.key);
+        }
         this.transfers.diskResult(result, now());
-        this.live.refresh();
+        this.refreshSoon();
       },
     });
     live.session.files = this.transfers;
@@ -132,8 +142,54 @@ export class TransferDriver implements FileLink, SessionCompanion {
     const session = this.live.session;
     // A frame that cannot be written now (no connection) is said again after the resume.
     for (const frame of this.transfers.takeFrames()) session.writeFrame(frame.type, frame.id, frame.payload);
-    for (const action of this.transfers.takeActions()) this.disk.submit(action);
+    for (const action of this.transfers.takeActions()) {
+      // Sent file data may be released only where the channel copied it into records.
+      if (action.kind === "release" && !session.channelCopies) continue;
+      if (action.kind === "write") {
+        this.writing(action.key, action.bytes.length);
+        // A record's plaintext that held only this data is released once it is written.
+        this.disk.submit(action, { releaseWritten: session.holdsOnlyFileData(action.bytes) });
+      } else this.disk.submit(action);
+    }
     for (const event of this.transfers.takeEvents()) this.view.fileEvent(this.live, event);
+  }
+
+  /**
+   * Received file data waits in memory until the disk has written it. When the disk falls behind by
+   * WRITE_BACKLOG, the socket is read no further until it has caught up to half of that: then the sender's
+   * data waits in the kernel's socket buffers and the sender's window, not in this process.
+   */
+  private writing(key: string, bytes: number): void {
+    let sizes = this.writeSizes.get(key);
+    if (!sizes) {
+      sizes = [];
+      this.writeSizes.set(key, sizes);
+    }
+    sizes.push(bytes);
+    this.backlog += bytes;
+    if (this.backlog > WRITE_BACKLOG) this.live.holdReading(true);
+  }
+
+  /** A write action of `key` was answered (every write is, written or failed, in order). */
+  private written(key: string): void {
+    const sizes = this.writeSizes.get(key);
+    const bytes = sizes?.shift() ?? 0;
+    if (sizes?.length === 0) this.writeSizes.delete(key);
+    this.backlog -= bytes;
+    if (this.backlog <= WRITE_BACKLOG / 2) this.live.holdReading(false);
+  }
+
+  /**
+   * Runs the session's loop once after the disk results that arrive together (a batch of writes answers
+   * each of its actions in one go), not once per result.
+   */
+  private refreshSoon(): void {
+    if (this.refreshPending) return;
+    this.refreshPending = true;
+    queueMicrotask(() => {
+      this.refreshPending = false;
+      this.live.refresh();
+    });
   }
 
   private act(done: boolean): boolean {

@@ -70,6 +70,11 @@ export class FrameDecoder {
     this.isKnownType = options.isKnownType ?? isFrameType;
   }
 
+  /** Bytes of a payload being collected across chunks (views or copies of them): 0 between payloads. */
+  get payloadBytesHeld(): number {
+    return this.payload?.size ?? 0;
+  }
+
   /** The most `bufferedBytes` has been; kept for tests (see `peakBufferedBytes`). */
   private peak = 0;
 

@@ -5,6 +5,8 @@ import { RecordOpener, type RecordOptions, RecordSealer } from "./records.ts";
 /** Version 2's channel for one connection: the session's frames travel in AES-256-GCM records. */
 export class SecureChannel implements Channel {
   readonly encrypted = true;
+  /** Records are opened into fresh plaintext and sealed into fresh arrays. */
+  readonly copies = true;
   private readonly sealer: RecordSealer;
   private readonly opener: RecordOpener;
 
@@ -19,5 +21,9 @@ export class SecureChannel implements Channel {
 
   seal(frames: Uint8Array[]): Uint8Array[] {
     return [this.sealer.seal(frames)];
+  }
+
+  recycle(output: Uint8Array): void {
+    this.sealer.recycle(output);
   }
 }

@@ -11,15 +11,25 @@
  *
  * The spec's floor is 1 MiB, because FILE_PROGRESS need only come every 256 KiB: a smaller window could wait
  * forever for a report. When the receiver's reports come in small steps (121chat's do on a slow link:
- * every 64 KiB written), the floor drops to twice that step, so a 20 Mbit/s link does not hold 1 MiB (half
- * a second) of data in front of every message. If the window ever stalls (full, and no report for a while),
- * the floor goes back to 1 MiB for good: a receiver that reports coarsely is never starved.
+ * about every 64 KiB written; a step can be a little more when several writes finish together), the floor
+ * drops to twice that step, so a 20 Mbit/s link does not hold 1 MiB (half a second) of data in front of every
+ * message. If the window ever stalls (full, and no report for a while), the floor goes back to 1 MiB for
+ * good: a receiver that reports coarsely is never starved.
+ *
+ * The base delay is only as good as the send times it is measured against: bytes sent together share one
+ * checkpoint, so a checkpoint covers at most CHECKPOINT_SPAN bytes. (With one checkpoint per millisecond, the
+ * first burst of a transfer was one checkpoint of 256 KiB, whose last byte waited behind the rest: on a
+ * 20 Mbit/s link the base delay came out at 100 ms instead of ~27, and the window kept that much queued.)
  */
 
 export const SPEC_FLOOR = 1024 * 1024;
-/** Reports at most this far apart count as fine-grained. */
+/** The receiver's fine report step (121chat's): the floor is twice this while reports are fine-grained… */
 export const FINE_REPORT = 64 * 1024;
 export const FINE_FLOOR = 2 * FINE_REPORT;
+/** …which they are while report steps stay within this (a step is sometimes a write or two over 64 KiB). */
+export const FINE_STEP = FINE_REPORT + FINE_REPORT / 2;
+/** The most bytes sent within a millisecond that share one send-time checkpoint. */
+export const CHECKPOINT_SPAN = 16 * 1024;
 export const MAX_WINDOW = 16 * 1024 * 1024;
 /** The queue allowed on top of the base round trip. */
 export const TARGET_DELAY_MS = 25;
@@ -37,6 +47,8 @@ export class FlowWindow {
   private reported: number;
   /** When each stretch of bytes was sent: [end offset, time], oldest first. */
   private readonly checkpoints: [number, number][] = [];
+  /** Where the newest checkpoint's stretch starts. */
+  private checkpointStart = 0;
   private baseRttMs = Number.POSITIVE_INFINITY;
   private readonly steps: number[] = [];
   /** Recent reports: [reported, time], for the delivery rate. */
@@ -73,11 +85,15 @@ export class FlowWindow {
 
   /** `bytes` more were handed to the connection at `now`. */
   sentBytes(bytes: number, now: number): void {
-    this.sent += bytes;
     const last = this.checkpoints[this.checkpoints.length - 1];
-    // One checkpoint per millisecond is enough to time the reports.
-    if (last && now - last[1] < 1) last[0] = this.sent;
-    else this.checkpoints.push([this.sent, now]);
+    // Bytes sent within a millisecond share a checkpoint, up to CHECKPOINT_SPAN of them.
+    if (last && now - last[1] < 1 && this.sent + bytes - this.checkpointStart <= CHECKPOINT_SPAN) {
+      last[0] = this.sent + bytes;
+    } else {
+      this.checkpointStart = this.sent;
+      this.checkpoints.push([this.sent + bytes, now]);
+    }
+    this.sent += bytes;
   }
 
   /** The receiver reported `bytes` written (a FILE_PROGRESS). */
@@ -104,12 +120,13 @@ export class FlowWindow {
     this.sent = at;
     this.reported = at;
     this.checkpoints.length = 0;
+    this.checkpointStart = at;
     this.history.length = 0;
     this.lastReportAt = now;
   }
 
   private fineGrained(): boolean {
-    return this.steps.length >= STEPS_KEPT && this.steps.every((step) => step <= FINE_REPORT);
+    return this.steps.length >= STEPS_KEPT && this.steps.every((step) => step <= FINE_STEP);
   }
 
   /** Bytes per second the receiver has been writing lately (NaN before two reports). */

@@ -1,15 +1,19 @@
 import { createHash } from "node:crypto";
-import { FrameType } from "../protocol/constants.ts";
+import { FrameType, HEADER_SIZE } from "../protocol/constants.ts";
 import type { TransferSummary } from "./events.ts";
 import { FlowWindow } from "./flow-window.ts";
 import { encodeCancel, encodeEntry, encodeOffer, type FileAnswer, SHA256_SIZE, ZERO_HASH } from "./frames.ts";
 import type { Outbox } from "./outbox.ts";
 import type { DiskResult, Listing, RunningHash } from "./types.ts";
 
-/** FILE_DATA carries at most this much. */
-export const DATA_CHUNK = 64 * 1024;
-/** Bytes read from disk ahead of sending: enough to keep the connection fed between reads. */
-const READ_AHEAD = 512 * 1024;
+/**
+ * FILE_DATA carries at most this much: 64 KiB less a frame header, so that a FILE_DATA frame is exactly one
+ * record's plaintext (protocol-v2 section 2), and its payload reaches the receiver whole inside one record
+ * (no record boundary to collect it across: see RecordSealer).
+ */
+export const DATA_CHUNK = 64 * 1024 - HEADER_SIZE;
+/** Bytes read from disk ahead of sending: enough to keep the connection fed between reads; whole FILE_DATAs. */
+const READ_AHEAD = 8 * DATA_CHUNK;
 /** Frames cost their header on top of their payload (for the budget of a pull). */
 const FRAME_OVERHEAD = 9;
 
@@ -37,6 +41,8 @@ export class OutgoingTransfer {
   private readOffset = 0;
   private reading = false;
   private buffered: Uint8Array[] = [];
+  /** The read each of `buffered` is (what is left of): released once all of it has gone out. */
+  private reads: Uint8Array[] = [];
   private bufferedBytes = 0;
   private hash: RunningHash | null = null;
   private window: FlowWindow;
@@ -189,6 +195,7 @@ export class OutgoingTransfer {
           return;
         }
         this.buffered.push(result.bytes);
+        this.reads.push(result.bytes);
         this.bufferedBytes += result.bytes.length;
         this.readOffset += result.bytes.length;
         return;
@@ -366,7 +373,10 @@ export class OutgoingTransfer {
     const first = this.buffered[0] as Uint8Array;
     if (first.length <= max) {
       this.buffered.shift();
+      const read = this.reads.shift() as Uint8Array;
       this.bufferedBytes -= first.length;
+      // Its last FILE_DATA is written now and sealed before this action is carried out (actions run later).
+      this.out.action({ kind: "release", key: this.key, seq: this.seq, bytes: read });
       return first;
     }
     this.buffered[0] = first.subarray(max);
@@ -376,6 +386,7 @@ export class OutgoingTransfer {
 
   private dropBuffer(): void {
     this.buffered = [];
+    this.reads = [];
     this.bufferedBytes = 0;
   }
 

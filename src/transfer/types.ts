@@ -44,6 +44,11 @@ export type DiskAction =
   | { kind: "hash-prefix"; key: string; seq: number; entry: number; length: number }
   /** The transfer is over on this side: close what is open for it. */
   | { kind: "close-source"; key: string; seq: number }
+  /**
+   * All of a read's `bytes` have gone out as FILE_DATA (sealed into records, copied): their memory may be
+   * reused. No result.
+   */
+  | { kind: "release"; key: string; seq: number; bytes: Uint8Array }
   // ---- the receiving side ----
   /**
    * Before answering an offer: free space in the download folder, and for a one-file transfer a partial

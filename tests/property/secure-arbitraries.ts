@@ -15,6 +15,7 @@ import {
   RECORDS_PER_KEY,
   type RecordSealer,
   TAG_SIZE,
+  WHOLE_PIECE,
 } from "../../src/secure/records.ts";
 import { concat, cutAt } from "../helpers/frames.ts";
 
@@ -35,12 +36,14 @@ const fillArb = (min: number, max: number): fc.Arbitrary<Fill> =>
 
 /**
  * A piece of plaintext: mostly small (many frames share a record), sometimes a few KiB, now and then right
- * around one record's capacity (64 KiB) or up to about 200 KiB (a payload over several records).
+ * around one record's capacity (64 KiB), a piece the sealer keeps whole in one record (16–64 KiB: a
+ * FILE_DATA payload), or up to about 200 KiB (a payload over several records).
  */
 export const pieceArb: fc.Arbitrary<Fill> = fc.oneof(
   { arbitrary: fillArb(0, 64), weight: 40 },
   { arbitrary: fillArb(65, 3000), weight: 6 },
   { arbitrary: fillArb(MAX_PLAINTEXT - 40, MAX_PLAINTEXT + 40), weight: 1 },
+  { arbitrary: fillArb(WHOLE_PIECE - 40, MAX_PLAINTEXT), weight: 2 },
   { arbitrary: fillArb(0, 200 * 1024), weight: 1 },
 );
 
@@ -64,7 +67,9 @@ export interface SealedRecord {
 /**
  * Seals each call's pieces with one `seal` call and splits the output into its records by their length
  * fields, checking on the way what any sealer must do: every record's length in range, the plaintexts in
- * order, and as few records as fit (a call of n bytes makes ceil(n / 64 KiB) records, none for n = 0).
+ * order, none for an empty call; and how this one fills them: as full as they go, except that a piece of
+ * WHOLE_PIECE to 64 KiB lies whole in one record (a record ends early only right before such a piece, when
+ * the piece would not have fit in it).
  */
 export function sealCalls(sealer: RecordSealer, calls: readonly Fill[][]): SealedRecord[] {
   const records: SealedRecord[] = [];
@@ -76,6 +81,7 @@ export function sealCalls(sealer: RecordSealer, calls: readonly Fill[][]): Seale
     let at = 0;
     let taken = 0;
     let count = 0;
+    const ends: number[] = [];
     while (at < out.length) {
       if (at + RECORD_HEADER > out.length) throw new Error("the sealer wrote a partial record header");
       const length = readU32(out, at);
@@ -85,15 +91,44 @@ export function sealCalls(sealer: RecordSealer, calls: readonly Fill[][]): Seale
       const size = length - TAG_SIZE;
       records.push({ bytes: out.subarray(at, end), plaintext: plaintext.subarray(taken, taken + size) });
       taken += size;
+      ends.push(taken);
       at = end;
       count++;
     }
     if (taken !== plaintext.length) throw new Error(`sealed ${taken} of ${plaintext.length} bytes`);
-    const expected = Math.ceil(plaintext.length / MAX_PLAINTEXT);
-    if (count !== expected || sealer.records - before !== expected)
-      throw new Error(`${plaintext.length} bytes made ${count} records, not ${expected}`);
+    if (sealer.records - before !== count)
+      throw new Error(`${count} records sealed, the counter says otherwise`);
+    checkRecordFill(pieces, ends);
   }
   return records;
+}
+
+/** The fill rule of RecordSealer, for records ending at plaintext offsets `ends`, made of `pieces`. */
+function checkRecordFill(pieces: readonly Uint8Array[], ends: readonly number[]): void {
+  const whole: { start: number; length: number }[] = [];
+  let offset = 0;
+  for (const piece of pieces) {
+    if (piece.length >= WHOLE_PIECE && piece.length <= MAX_PLAINTEXT)
+      whole.push({ start: offset, length: piece.length });
+    offset += piece.length;
+  }
+  let start = 0;
+  for (const end of ends) {
+    const size = end - start;
+    if (size < MAX_PLAINTEXT && end < offset) {
+      const reason = whole.some((p) => p.start === end && size + p.length > MAX_PLAINTEXT);
+      if (!reason)
+        throw new Error(`a record of ${size} bytes ended early at ${end}, not before a whole piece`);
+    }
+    start = end;
+  }
+  for (const piece of whole) {
+    const inside = ends.some((end, i) => {
+      const from = i === 0 ? 0 : (ends[i - 1] as number);
+      return from <= piece.start && piece.start + piece.length <= end;
+    });
+    if (!inside) throw new Error(`a piece of ${piece.length} bytes at ${piece.start} straddles two records`);
+  }
 }
 
 /** Which key generation record `seq` is sealed under, for a key update every `recordsPerKey` records. */

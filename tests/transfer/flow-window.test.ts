@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   FINE_FLOOR,
+  FINE_STEP,
   FlowWindow,
   MAX_WINDOW,
   SPEC_FLOOR,
@@ -86,5 +87,45 @@ describe("the flow window", () => {
     expect(w.allowance(now + 10)).toBe(0);
     w.allowance(now + 400); // stalled
     expect(w.size).toBe(SPEC_FLOOR);
+  });
+
+  test("a 20 Mbit/s link simulated: the first burst does not inflate the base delay; the window settles near the fine floor", () => {
+    // The sender hands 64 KiB chunks to a link that carries 2.5 MB/s and queues the rest; the receiver reports
+    // every chunk 1 ms after its last byte arrived. At the start the window is 1 MiB: a burst of 16 chunks in
+    // the same millisecond, the last of them 400 ms behind the first.
+    const w = new FlowWindow(0, 0);
+    const chunk = 65536;
+    const bytesPerMs = 2500;
+    let linkFreeAt = 0;
+    const arrivals: [number, number][] = []; // [offset reported, time]
+    let sent = 0;
+    for (let now = 0; now < 3000; now++) {
+      while (arrivals.length > 0 && (arrivals[0] as [number, number])[1] <= now) {
+        w.progress((arrivals.shift() as [number, number])[0], now);
+      }
+      while (w.allowance(now) >= chunk) {
+        w.sentBytes(chunk, now);
+        sent += chunk;
+        linkFreeAt = Math.max(linkFreeAt, now) + chunk / bytesPerMs;
+        arrivals.push([sent, Math.ceil(linkFreeAt) + 1]);
+      }
+    }
+    // 2.5 MB/s × (~27 ms + 25 ms) is about 130 KB: near the fine floor, not the ~300 KB a 100 ms base gave.
+    expect(w.size).toBeGreaterThanOrEqual(FINE_FLOOR);
+    expect(w.size).toBeLessThan(FINE_FLOOR * 1.25);
+    expect(w.inFlight).toBeLessThanOrEqual(w.size);
+  });
+
+  test("report steps a little over 64 KiB (writes finishing together) still count as fine-grained", () => {
+    const w = new FlowWindow(0, 0);
+    let now = 0;
+    const step = FINE_STEP - 1024;
+    for (let at = 0; at < 40 * step; at += step) {
+      w.sentBytes(step, now);
+      now += 1;
+      w.progress(at + step, now);
+      now += 30;
+    }
+    expect(w.size).toBe(FINE_FLOOR);
   });
 });
