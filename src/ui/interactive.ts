@@ -220,7 +220,7 @@ export class InteractiveView implements ChatView {
     const now = performance.now();
     switch (event.type) {
       case "offer":
-        this.meters.set(key, new ProgressMeter(now));
+        this.meters.set(key, new ProgressMeter());
         this.screen.print(
           t.direction === "out"
             ? this.c.dim(describeOffer(event, this.peerName, false))
@@ -228,7 +228,7 @@ export class InteractiveView implements ChatView {
         );
         return;
       case "progress": {
-        const meter = this.meters.get(key) ?? new ProgressMeter(now);
+        const meter = this.meters.get(key) ?? new ProgressMeter();
         this.meters.set(key, meter);
         meter.add(event.bytes, now);
         this.setStatusPart(key, progressLine(event, meter));
@@ -238,10 +238,10 @@ export class InteractiveView implements ChatView {
         this.setStatusPart(key, checkingLine(event));
         return;
       case "done": {
-        const startedAt = this.meters.get(key)?.startedAt ?? now;
+        const elapsed = this.meters.get(key)?.elapsed(now) ?? 0;
         this.meters.delete(key);
         this.setStatusPart(key, null);
-        this.screen.print(this.c.green(describeDone(event, now - startedAt, this.peerName)));
+        this.screen.print(this.c.green(describeDone(event, elapsed, this.peerName)));
         return;
       }
       case "cancelled":

@@ -1,0 +1,32 @@
+import { expect, test } from "bun:test";
+import { formatDuration, formatRate, ProgressMeter } from "../../src/ui/progress-meter.ts";
+
+test("the rate comes from the reports of the last few seconds; time left from the rate", () => {
+  const meter = new ProgressMeter();
+  expect(meter.rate()).toBeNaN();
+  meter.add(0, 10_000);
+  meter.add(5_000_000, 11_000);
+  expect(meter.rate()).toBe(5_000_000);
+  expect(meter.secondsLeft(20_000_000)).toBe(3);
+  // A stall shows within seconds: old reports fall out of the span.
+  meter.add(5_000_000, 15_000);
+  meter.add(5_000_000, 16_000);
+  expect(meter.rate()).toBe(0);
+  expect(meter.secondsLeft(20_000_000)).toBeNaN();
+});
+
+test("elapsed time counts from the first report, not from the offer (a human took time to accept)", () => {
+  const meter = new ProgressMeter();
+  expect(meter.elapsed(50_000)).toBe(0);
+  meter.add(65_536, 60_000);
+  expect(meter.elapsed(62_500)).toBe(2_500);
+});
+
+test("durations and rates for people", () => {
+  expect(formatDuration(44.6)).toBe("45 s");
+  expect(formatDuration(200)).toBe("3 min 20 s");
+  expect(formatDuration(7500)).toBe("2 h 5 min");
+  expect(formatDuration(Number.NaN)).toBe("?");
+  expect(formatRate(850_000)).toBe("850 kB/s");
+  expect(formatRate(3_210_000)).toBe("3.2 MB/s");
+});
