@@ -31,7 +31,7 @@ export function parseHello(payload: Uint8Array): Hello {
     }
   }
   const version = payload[MAGIC.length] as number;
-  if (version === SECURE_VERSION) throw new ProtocolError(VERSION_2_MEETS_1);
+  if (version === SECURE_VERSION) throw new ProtocolError(VERSION_MISMATCH);
   if (version !== PROTOCOL_VERSION) {
     throw new ProtocolError(`unsupported protocol version ${version}, this side speaks ${PROTOCOL_VERSION}`);
   }
@@ -40,9 +40,9 @@ export function parseHello(payload: Uint8Array): Hello {
 }
 
 /**
- * What a version-1 side (run with --no-encryption) says to an encrypted peer, and shows its own user: both
- * must learn which flag to change, and neither may fall back silently.
+ * What either version says to a peer of the other (one side runs with --no-encryption), and shows its own
+ * user: both must learn which flag to change, and neither may fall back silently.
  */
-export const VERSION_2_MEETS_1 =
+export const VERSION_MISMATCH =
   "protocol version mismatch: one side runs with --no-encryption (version 1, plaintext) and the other " +
   "without it (version 2, encrypted); use --no-encryption on both sides, or on neither";

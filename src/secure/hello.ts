@@ -1,5 +1,6 @@
 import { MAGIC, MAX_U32, PROTOCOL_VERSION, SECURE_VERSION } from "../protocol/constants.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import { VERSION_MISMATCH } from "../protocol/hello.ts";
 import { CONFIRM_SIZE, RESUME_TAG_SIZE } from "./key-schedule.ts";
 
 /**
@@ -38,11 +39,6 @@ export interface ServerHello {
   ad: Uint8Array;
 }
 
-/** What a version-2 side says to a peer that sent a version-1 HELLO (it runs with --no-encryption). */
-export const VERSION_1_MEETS_2 =
-  "protocol version mismatch: one side runs with --no-encryption (version 1, plaintext) and the other " +
-  "without it (version 2, encrypted); use --no-encryption on both sides, or on neither";
-
 function writePrefix(out: Uint8Array, maxMessage: number): void {
   if (!Number.isInteger(maxMessage) || maxMessage < 0 || maxMessage > MAX_U32) {
     throw new RangeError(`max_message must be an integer from 0 to ${MAX_U32}, got ${maxMessage}`);
@@ -79,7 +75,7 @@ function readPrefix(payload: Uint8Array, size: number, who: string): number {
     }
   }
   const version = payload[MAGIC.length];
-  if (version === PROTOCOL_VERSION) throw new ProtocolError(VERSION_1_MEETS_2);
+  if (version === PROTOCOL_VERSION) throw new ProtocolError(VERSION_MISMATCH);
   if (payload.length >= MAGIC.length + 1 && version !== SECURE_VERSION) {
     throw new ProtocolError(`unsupported protocol version ${version}, this side speaks 2`);
   }

@@ -2,8 +2,8 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { DEFAULT_MAX_MESSAGE, FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { encodeFrame } from "../../src/protocol/encoder.ts";
-import { encodeHello } from "../../src/protocol/hello.ts";
-import { encodeClientHello, VERSION_1_MEETS_2 } from "../../src/secure/hello.ts";
+import { encodeHello, VERSION_MISMATCH } from "../../src/protocol/hello.ts";
+import { encodeClientHello } from "../../src/secure/hello.ts";
 import { expectClientChats } from "../helpers/chat.ts";
 import { codeChanges, currentCode, NO_CODE } from "../helpers/codes.ts";
 import { decodeText, utf8 } from "../helpers/frames.ts";
@@ -81,7 +81,7 @@ const REFUSED: { name: string; bytes: () => Uint8Array; error: string | RegExp }
   {
     name: "a version-1 HELLO",
     bytes: () => encodeFrame(FrameType.HELLO, 0, encodeHello(DEFAULT_MAX_MESSAGE)),
-    error: VERSION_1_MEETS_2,
+    error: VERSION_MISMATCH,
   },
   {
     name: "a HELLO cut short (40 bytes)",

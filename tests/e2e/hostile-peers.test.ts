@@ -2,7 +2,7 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { flat } from "../../src/protocol/bytes.ts";
 import { DEFAULT_MAX_MESSAGE, FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import type { Frame } from "../../src/protocol/decoder.ts";
-import { VERSION_2_MEETS_1 } from "../../src/protocol/hello.ts";
+import { VERSION_MISMATCH } from "../../src/protocol/hello.ts";
 import { exitOf } from "../helpers/bounded.ts";
 import { expectClientChats } from "../helpers/chat.ts";
 import { RAW_PEER_PROGRAM_ARGS, RawPeer } from "../helpers/frame-peer.ts";
@@ -98,8 +98,8 @@ test("a HELLO for protocol version 2 is refused with the error that names --no-e
   const { port } = await startServer();
   const peer = await rawPeer(port);
   await peer.write(helloFrame(DEFAULT_MAX_MESSAGE, { version: 2 }));
-  await expectRefused(peer, VERSION_2_MEETS_1);
-  expect(VERSION_2_MEETS_1).toContain("--no-encryption");
+  await expectRefused(peer, VERSION_MISMATCH);
+  expect(VERSION_MISMATCH).toContain("--no-encryption");
   await expectServing(port);
 });
 
