@@ -1,4 +1,4 @@
-import { ByteRange, type Bytes, flat, ownsBuffer, release } from "../protocol/bytes.ts";
+import { ByteRange, type Bytes, encodeText, flat, ownsBuffer, release } from "../protocol/bytes.ts";
 import { FrameType, frameTypeName, isRecordFrameType } from "../protocol/constants.ts";
 import { FrameDecoder, readU32 } from "../protocol/decoder.ts";
 import { encodeU32, FrameWriter } from "../protocol/encoder.ts";
@@ -93,8 +93,6 @@ export const DEFAULT_DEAD_AFTER_MS = 45_000;
 export const DEFAULT_RESUME_WINDOW_MS = 60_000;
 
 const utf8 = new TextDecoder();
-const textEncoder = new TextEncoder();
-const encodeText = (text: string): Uint8Array => textEncoder.encode(text);
 
 /** What a version-2 session's connection must start with, by who is listening and why. */
 /** A record's plaintext is worth releasing (see `holdsOnlyFileData`) from this size on. */

@@ -123,3 +123,8 @@ export function releaseBuffer(buffer: ArrayBufferLike): void {
 }
 
 const RELEASE_FROM = 16 * 1024;
+
+const textEncoder = new TextEncoder();
+
+/** The UTF-8 bytes of `text` (reasons in BYE, ERROR and BUSY; codes). */
+export const encodeText = (text: string): Uint8Array => textEncoder.encode(text);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
+import { encodeText } from "../protocol/bytes.ts";
 
 /**
  * The short codes both users type (protocol-v2 section 6): three words of the BIP-39 English list, 2048
@@ -97,7 +98,7 @@ export class ServerCode {
   ) {
     this.given = given !== null;
     this.current = given ?? generateCode(random);
-    this.bytes = new TextEncoder().encode(normalizeCode(this.current));
+    this.bytes = encodeText(normalizeCode(this.current));
   }
 
   /** The code as shown to the user. */
@@ -123,7 +124,7 @@ export class ServerCode {
   private replace(): string | null {
     if (this.given) return null;
     this.current = generateCode(this.random);
-    this.bytes = new TextEncoder().encode(this.current);
+    this.bytes = encodeText(this.current); // generated codes are normalized already
     return this.current;
   }
 }

@@ -1,3 +1,4 @@
+import { encodeText } from "../protocol/bytes.ts";
 import { FrameType } from "../protocol/constants.ts";
 import { encodeFrame } from "../protocol/encoder.ts";
 import { ProtocolError } from "../protocol/errors.ts";
@@ -40,7 +41,7 @@ import {
  */
 
 /** The channel identification string of CPace: binds the keys to this protocol. */
-export const CHANNEL_ID = new TextEncoder().encode("121chat/2");
+export const CHANNEL_ID = encodeText("121chat/2");
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How long an answered handshake may take to send its CONFIRM before it counts as a failed try. */
 export const CONFIRM_TIMEOUT_MS = 3_000;
@@ -86,7 +87,6 @@ export type HandshakeEvent =
 export type HandshakeState = "hello" | "waiting" | "confirm" | "up" | "failed";
 
 const utf8 = new TextDecoder();
-const encodeText = (text: string) => new TextEncoder().encode(text);
 
 /** A secret scalar from the random source: 64 bytes reduced modulo the group order (never zero). */
 function drawScalar(random: RandomBytes): bigint {
