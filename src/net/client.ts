@@ -3,12 +3,11 @@ import { reconnectDelay } from "../core/backoff.ts";
 import type { ChatLink, ChatView, SessionEnd } from "../core/chat.ts";
 import { Session } from "../core/session.ts";
 import { type ChannelUp, ClientHandshake, type HandshakeFailure } from "../secure/handshake.ts";
-import { SecureChannel } from "../secure/secure-channel.ts";
 import { Connection, type ConnectionData, socketHandlers } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
 import { describeNetError } from "./errors.ts";
 import { HandshakeDriver } from "./handshake-driver.ts";
-import { LiveSession, type LiveSessionOwner } from "./live-session.ts";
+import { LiveSession, type LiveSessionOwner, secureStart, viewOwner } from "./live-session.ts";
 import type { SessionTiming } from "./timing.ts";
 import { type FileOptions, TransferDriver } from "./transfer-driver.ts";
 
@@ -64,19 +63,17 @@ export async function connectClient(options: ClientOptions, view: ChatView): Pro
     deadAfterMs: options.deadAfterMs,
   });
   const reconnector = new Reconnector(options, view, target);
+  const toView = viewOwner(view);
   const owner: LiveSessionOwner = {
-    opened: (live) => view.connected(live),
-    delivered: (live, events) => view.delivered(live, events),
-    suspended: (live, event) => view.connectionLost(live, { reason: event.reason, windowMs: event.windowMs }),
+    ...toView,
     detached: (live) => reconnector.next(live),
     resumed: (live, event) => {
       reconnector.resumed();
-      view.resumed(live, { afterMs: event.afterMs, resent: event.resent });
+      toView.resumed(live, event);
     },
-    drained: (live) => view.drained(live),
     ended: (live, end) => {
       reconnector.stop();
-      view.ended(live, end);
+      toView.ended(live, end);
       ended(end);
     },
   };
@@ -117,11 +114,7 @@ function startHandshake(
   new HandshakeDriver(connection, handshake, {
     up: (_driver, channel: ChannelUp) => {
       if (channel.mode === 0) live.resumeSecret = channel.resumeSecret;
-      live.attach(connection, {
-        channel: new SecureChannel(channel.keys),
-        peerMaxMessage: channel.peerMaxMessage,
-        leftover: channel.leftover,
-      });
+      live.attach(connection, secureStart(channel));
     },
     failed: (_driver, failure) => onFailure(failure),
   });

@@ -1,9 +1,11 @@
 import type { Channel } from "../core/channel.ts";
-import type { ChatLink, DeliveryEvent, FileLink, SessionEnd } from "../core/chat.ts";
+import type { ChatLink, ChatView, DeliveryEvent, FileLink, SessionEnd } from "../core/chat.ts";
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { SendResult, Session, SessionEvent } from "../core/session.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
 import { type Bytes, release } from "../protocol/bytes.ts";
+import type { ChannelUp } from "../secure/handshake.ts";
+import { SecureChannel } from "../secure/secure-channel.ts";
 import type { Connection, ConnectionUser } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
 import { describeClose } from "./errors.ts";
@@ -46,6 +48,26 @@ export interface SecureStart {
   peerMaxMessage: number;
   /** The peer's first records, which arrived with the handshake's last frame. */
   leftover: Uint8Array;
+}
+
+/** What a session goes on with once the handshake has brought `up` a channel: its records, on that connection. */
+export function secureStart(up: ChannelUp): SecureStart {
+  return { channel: new SecureChannel(up.keys), peerMaxMessage: up.peerMaxMessage, leftover: up.leftover };
+}
+
+/**
+ * The owner that passes a live session's news on to a front end as it is. The server and the client start
+ * from it and add their own part (the slot, the code, reconnecting).
+ */
+export function viewOwner(view: ChatView): LiveSessionOwner {
+  return {
+    opened: (live) => view.connected(live),
+    delivered: (live, events) => view.delivered(live, events),
+    suspended: (live, event) => view.connectionLost(live, { reason: event.reason, windowMs: event.windowMs }),
+    resumed: (live, event) => view.resumed(live, { afterMs: event.afterMs, resent: event.resent }),
+    drained: (live) => view.drained(live),
+    ended: (live, end) => view.ended(live, end),
+  };
 }
 
 /**

@@ -2,17 +2,23 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { ChatView } from "../core/chat.ts";
 import { HandshakeGate } from "../core/handshake-gate.ts";
 import { Session } from "../core/session.ts";
+import { encodeText } from "../protocol/bytes.ts";
 import { FrameType } from "../protocol/constants.ts";
 import { encodeFrame } from "../protocol/encoder.ts";
 import type { ServerCode } from "../secure/code.ts";
 import { type ChannelUp, type HandshakeFailure, ServerHandshake } from "../secure/handshake.ts";
 import { resumeTag, sameSecret } from "../secure/key-schedule.ts";
-import { SecureChannel } from "../secure/secure-channel.ts";
 import { Connection, type ConnectionData, socketHandlers } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
 import { describeNetError } from "./errors.ts";
 import { HandshakeDriver } from "./handshake-driver.ts";
-import { LiveSession, type LiveSessionOwner } from "./live-session.ts";
+import {
+  LiveSession,
+  type LiveSessionOwner,
+  type SecureStart,
+  secureStart,
+  viewOwner,
+} from "./live-session.ts";
 import type { SessionTiming } from "./timing.ts";
 import { type FileOptions, TransferDriver } from "./transfer-driver.ts";
 
@@ -51,19 +57,17 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
   const gate = new HandshakeGate<Driver>();
   const gateTimer = new DeadlineTimer(() => serveGate());
 
+  const toView = viewOwner(view);
   const owner: LiveSessionOwner = {
+    ...toView,
     opened: (live) => {
-      view.connected(live);
+      toView.opened(live);
       const next = options.secure?.code.used();
       if (next) view.code(next);
     },
-    delivered: (live, events) => view.delivered(live, events),
-    suspended: (live, event) => view.connectionLost(live, { reason: event.reason, windowMs: event.windowMs }),
-    resumed: (live, event) => view.resumed(live, { afterMs: event.afterMs, resent: event.resent }),
-    drained: (live) => view.drained(live),
     ended: (live, end) => {
       if (live === active) active = null;
-      view.ended(live, end);
+      toView.ended(live, end);
     },
   };
 
@@ -139,14 +143,13 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
     channel: ChannelUp,
     { resumeWindowMs, files }: NonNullable<ServerOptions["secure"]>,
   ): void {
-    const secure = new SecureChannel(channel.keys);
+    const start = secureStart(channel);
     if (active) {
       // Inside the channel, so that only a client with the right code learns the server is busy.
       const reason = active.connected
         ? "the server is busy with another client; try again later"
         : `a session is waiting for its client to come back (${Math.ceil(heldLeftMs(active) / 1000)} s left)`;
-      connection.write(secure.seal([encodeFrame(FrameType.BUSY, 0, new TextEncoder().encode(reason))]));
-      connection.end();
+      sayAndClose(connection, start, FrameType.BUSY, reason);
       view.notice(`refused ${connection.peer}: ${reason}`);
       return;
     }
@@ -164,28 +167,15 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
     live.resumeSecret = channel.resumeSecret;
     new TransferDriver(live, view, files);
     active = live;
-    live.attach(connection, {
-      channel: secure,
-      peerMaxMessage: channel.peerMaxMessage,
-      leftover: channel.leftover,
-    });
+    live.attach(connection, start);
   }
 
   function resumeSession(driver: Driver, channel: ChannelUp): void {
     const live = active;
-    const start = {
-      channel: new SecureChannel(channel.keys),
-      peerMaxMessage: channel.peerMaxMessage,
-      leftover: channel.leftover,
-    };
+    const start = secureStart(channel);
     if (!live || live.resumeSecret !== driver.handshake.foundResumeSecret) {
       // The session ended while this resume was under way.
-      driver.connection.write(
-        start.channel.seal([
-          encodeFrame(FrameType.ERROR, 0, new TextEncoder().encode("no such session to resume")),
-        ]),
-      );
-      driver.connection.end();
+      sayAndClose(driver.connection, start, FrameType.ERROR, "no such session to resume");
       return;
     }
     if (live.connected) live.replace(driver.connection, start);
@@ -249,6 +239,12 @@ export function startServer(options: ServerOptions, view: ChatView): ChatServer 
       listener.stop(true);
     },
   };
+}
+
+/** Says one last frame in the connection's new channel (so only a client with the right code reads it), then closes. */
+function sayAndClose(connection: Connection, start: SecureStart, type: FrameType, text: string): void {
+  connection.write(start.channel.seal([encodeFrame(type, 0, encodeText(text))]));
+  connection.end();
 }
 
 /** How long a held session is still kept (0 when it is live). */
