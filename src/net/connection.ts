@@ -84,16 +84,12 @@ export class Connection {
    */
   holdUntil(handedOver: Promise<void>): void {
     this.heldBy = handedOver;
-    const release = () => {
+    const letGo = () => {
       if (this.heldBy !== handedOver) return;
       this.heldBy = null;
-      if (this.socketClosed) return;
-      this.flush();
-      if (this.queue.length > 0) return;
-      if (this.ending) this.socket.end();
-      else this.user?.drained();
+      if (!this.socketClosed) this.flushAndSettle();
     };
-    handedOver.then(release, release);
+    handedOver.then(letGo, letGo);
   }
 
   /** Closes once everything queued is written (a FIN after the data); cut if that takes too long. */
@@ -124,10 +120,7 @@ export class Connection {
   }
 
   onDrain(): void {
-    this.flush();
-    if (this.queue.length > 0 || this.heldBy) return;
-    if (this.ending) this.socket.end();
-    else this.user?.drained();
+    this.flushAndSettle();
   }
 
   onClose(error?: Error): void {
@@ -140,6 +133,17 @@ export class Connection {
     this.lingerTimer = null;
     this.user?.socketClosed(error);
     this.resolveClosed();
+  }
+
+  /**
+   * Writes what the socket takes now; once all is written (a drain, or a hold let go), ends the socket if it
+   * is ending, or tells the user there is room.
+   */
+  private flushAndSettle(): void {
+    this.flush();
+    if (this.queue.length > 0 || this.heldBy) return;
+    if (this.ending) this.socket.end();
+    else this.user?.drained();
   }
 
   /** Writes as much of the queue as the socket takes now (nothing while a delivery is held). */
