@@ -14,13 +14,15 @@ import {
 } from "./cpace.ts";
 import { HandshakeReader } from "./handshake-reader.ts";
 import {
-  CLIENT_HELLO_SIZE,
+  CLIENT_AD_SIZE,
   type ClientHello,
   encodeClientHello,
   encodeServerHello,
   type HelloMode,
   parseClientHello,
   parseServerHello,
+  SERVER_AD_SIZE,
+  SHARE_BYTES,
   SID_SIZE,
 } from "./hello.ts";
 import {
@@ -257,8 +259,8 @@ export class ClientHandshake extends Handshake {
     const k = sharedSecret(this.scalar, server.share);
     if (!k) throw new ProtocolError("the server's share is not a valid group element");
     const isk = intermediateSessionKey(this.sid, k, {
-      ya: this.hello.subarray(CLIENT_HELLO_SIZE - 32),
-      adA: this.hello.subarray(0, CLIENT_HELLO_SIZE - 32),
+      ya: this.hello.subarray(CLIENT_AD_SIZE),
+      adA: this.hello.subarray(0, CLIENT_AD_SIZE),
       yb: server.share,
       adB: server.ad,
     });
@@ -322,14 +324,17 @@ export class ServerHandshake extends Handshake {
     const generator = calculateGenerator(prs, CHANNEL_ID, client.sid);
     const share = publicShare(generator, scalar);
     const k = sharedSecret(scalar, this.clientShare as Point) as Uint8Array; // checked on arrival
-    const ad = encodeServerHello({ maxMessage: this.options.maxMessage, share, confirm: new Uint8Array(32) });
-    const adB = ad.subarray(0, 13);
+    // The confirm value depends on ADb, the HELLO's bytes before the share: written in once it is known.
+    const hello = encodeServerHello({
+      maxMessage: this.options.maxMessage,
+      share,
+      confirm: new Uint8Array(32),
+    });
+    const adB = hello.subarray(0, SERVER_AD_SIZE);
     const isk = intermediateSessionKey(client.sid, k, { ya: client.share, adA: client.ad, yb: share, adB });
     this.expected = deriveSecrets(isk, client.sid);
-    this.send(
-      FrameType.HELLO,
-      encodeServerHello({ maxMessage: this.options.maxMessage, share, confirm: this.expected.serverConfirm }),
-    );
+    hello.set(this.expected.serverConfirm, SERVER_AD_SIZE + SHARE_BYTES);
+    this.send(FrameType.HELLO, hello);
     this.current = "confirm";
     this.confirmBy = now + (this.options.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS);
     this.reader.expect([FrameType.CONFIRM, FrameType.ERROR]);

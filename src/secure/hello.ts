@@ -16,9 +16,9 @@ export const SHARE_BYTES = 32;
 /** Mode 0 opens a new session with the code; mode 1 resumes one with its resume secret. */
 export type HelloMode = 0 | 1;
 
-const CLIENT_AD_SIZE = MAGIC.length + 1 + 4 + 1 + 1 + SID_SIZE + RESUME_TAG_SIZE; // 46
+export const CLIENT_AD_SIZE = MAGIC.length + 1 + 4 + 1 + 1 + SID_SIZE + RESUME_TAG_SIZE; // 46
 export const CLIENT_HELLO_SIZE = CLIENT_AD_SIZE + SHARE_BYTES; // 78
-const SERVER_AD_SIZE = MAGIC.length + 1 + 4 + 1; // 13
+export const SERVER_AD_SIZE = MAGIC.length + 1 + 4 + 1; // 13
 export const SERVER_HELLO_SIZE = SERVER_AD_SIZE + SHARE_BYTES + CONFIRM_SIZE; // 77
 
 export interface ClientHello {
