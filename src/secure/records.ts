@@ -23,17 +23,22 @@ export const RECORDS_PER_KEY = 2 ** 24;
 /** The nonce of record `seq`: iv XOR (4 zero bytes ‖ seq as u64 big-endian). */
 export function recordNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice(0, IV_SIZE);
+  writeNonce(nonce, iv, seq);
+  return nonce;
+}
+
+/** Writes the nonce of record `seq` into `nonce` (whose first 4 bytes are the IV's already). */
+function writeNonce(nonce: Uint8Array, iv: Uint8Array, seq: number): void {
   const high = Math.floor(seq / 2 ** 32);
   const low = seq >>> 0;
-  nonce[4] = (nonce[4] as number) ^ (high >>> 24);
-  nonce[5] = (nonce[5] as number) ^ ((high >>> 16) & 0xff);
-  nonce[6] = (nonce[6] as number) ^ ((high >>> 8) & 0xff);
-  nonce[7] = (nonce[7] as number) ^ (high & 0xff);
-  nonce[8] = (nonce[8] as number) ^ (low >>> 24);
-  nonce[9] = (nonce[9] as number) ^ ((low >>> 16) & 0xff);
-  nonce[10] = (nonce[10] as number) ^ ((low >>> 8) & 0xff);
-  nonce[11] = (nonce[11] as number) ^ (low & 0xff);
-  return nonce;
+  nonce[4] = (iv[4] as number) ^ (high >>> 24);
+  nonce[5] = (iv[5] as number) ^ ((high >>> 16) & 0xff);
+  nonce[6] = (iv[6] as number) ^ ((high >>> 8) & 0xff);
+  nonce[7] = (iv[7] as number) ^ (high & 0xff);
+  nonce[8] = (iv[8] as number) ^ (low >>> 24);
+  nonce[9] = (iv[9] as number) ^ ((low >>> 16) & 0xff);
+  nonce[10] = (iv[10] as number) ^ ((low >>> 8) & 0xff);
+  nonce[11] = (iv[11] as number) ^ (low & 0xff);
 }
 
 /**
@@ -64,18 +69,7 @@ class DirectionState {
   next(): void {
     const seq = this.seq;
     if (seq > 0 && seq % this.recordsPerKey === 0) this.key = Buffer.from(nextKey(this.key));
-    const iv = this.iv;
-    const nonce = this.nonce;
-    const high = Math.floor(seq / 2 ** 32);
-    const low = seq >>> 0;
-    nonce[4] = (iv[4] as number) ^ (high >>> 24);
-    nonce[5] = (iv[5] as number) ^ ((high >>> 16) & 0xff);
-    nonce[6] = (iv[6] as number) ^ ((high >>> 8) & 0xff);
-    nonce[7] = (iv[7] as number) ^ (high & 0xff);
-    nonce[8] = (iv[8] as number) ^ (low >>> 24);
-    nonce[9] = (iv[9] as number) ^ ((low >>> 16) & 0xff);
-    nonce[10] = (iv[10] as number) ^ ((low >>> 8) & 0xff);
-    nonce[11] = (iv[11] as number) ^ (low & 0xff);
+    writeNonce(this.nonce, this.iv, seq);
     this.seq = seq + 1;
   }
 
