@@ -1,4 +1,5 @@
 import type { Config } from "../cli/args.ts";
+import { DEFAULT_RESUME_WINDOW_MS } from "../core/session.ts";
 import { type ChatServer, startServer } from "../net/server.ts";
 import { DEFAULT_PORT } from "../protocol/constants.ts";
 import { givenCodeWarning, ServerCode } from "../secure/code.ts";
@@ -46,7 +47,7 @@ export async function runServerMode(config: Config, code: string | null): Promis
         deadAfterMs: config.deadAfterMs,
         secure:
           serverCode && files
-            ? { code: serverCode, resumeWindowMs: config.resumeWindowMs ?? 60_000, files }
+            ? { code: serverCode, resumeWindowMs: config.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS, files }
             : null,
       },
       view,

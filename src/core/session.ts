@@ -94,10 +94,10 @@ export const DEFAULT_RESUME_WINDOW_MS = 60_000;
 
 const utf8 = new TextDecoder();
 
-/** What a version-2 session's connection must start with, by who is listening and why. */
 /** A record's plaintext is worth releasing (see `holdsOnlyFileData`) from this size on. */
 const RELEASE_PAYLOAD_FROM = 16 * 1024;
 
+/** What a version-2 connection's first frame may be: a client's first from the server, and either on a resume. */
 const FIRST_FROM_SERVER = [FrameType.SESSION, FrameType.BUSY, FrameType.ERROR];
 const FIRST_ON_RESUME = [FrameType.RESUME, FrameType.ERROR, FrameType.BYE];
 
