@@ -32,8 +32,8 @@ run's cuts (the payloads stay random).
 At the end: every message delivered byte for byte (sha256 of each payload, compared id by id), in order and
 once, and acknowledged exactly once (with --chaos, by an ACK or, for one delivered just before a drop, by the
 peer's RESUME: counted apart, without a round trip); server and client memory flat (RSS sampled 10 times a
-second: the median of the last ten seconds within 10% of the median of the first ten after a ten-second
-warm-up; shorter runs scale these down); a table of round-trip percentiles; with --chaos, the drops survived.
+second: the floor of the last ten seconds, the median of each second's lowest sample, within 10% of the
+floor of the first ten after a ten-second warm-up; shorter runs scale these down and allow 20%); a table of round-trip percentiles; with --chaos, the drops survived.
 Exits 1 on any loss, duplicate, corruption, missing or duplicate acknowledgement, growth, or a session that
 ended early; 2 on a usage error.
 `;

@@ -1,7 +1,7 @@
 import type { CutRecord } from "../../tests/helpers/cutting-relay.ts";
 import type { SoakBooks } from "./books.ts";
 import type { DirectionLedger } from "./ledger.ts";
-import { judgeMemory, MAX_GROWTH, perSecondMedians, SAMPLES_PER_SECOND } from "./memory.ts";
+import { judgeMemory, perSecondMedians, perSecondMinima, SAMPLES_PER_SECOND } from "./memory.ts";
 
 /** The soak's report: each function prints one part and returns the problems that part found. */
 
@@ -58,18 +58,20 @@ export function reportDeliveries(directions: DirectionLedger[]): string[] {
 export function reportMemory(samples: Record<string, number[]>): string[] {
   const problems: string[] = [];
   console.log(
-    `memory (RSS sampled ${SAMPLES_PER_SECOND} times a second; windows compared by their medians):`,
+    `memory (RSS sampled ${SAMPLES_PER_SECOND} times a second; windows compared by their floor, the median of each second's lowest sample):`,
   );
   for (const [side, series] of Object.entries(samples)) {
-    const { first, last, warmupSeconds, windowSeconds, growth, flat } = judgeMemory(series);
-    const window = (w: typeof first) => `median ${mib(w.median)} (${mib(w.min)} to ${mib(w.max)})`;
+    const { first, last, warmupSeconds, windowSeconds, growth, limit, flat } = judgeMemory(series);
+    const window = (w: typeof first) =>
+      `floor ${mib(w.floor)} (median ${mib(w.median)}, ${mib(w.min)} to ${mib(w.max)})`;
     const percent = `${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)}%`;
     console.log(
       `  ${side}: seconds ${warmupSeconds + 1}-${warmupSeconds + windowSeconds} ${window(first)}; ` +
-        `last ${windowSeconds} s ${window(last)}: ${percent} (${flat ? "flat" : "GROWTH"}; limit +${MAX_GROWTH * 100}%)`,
+        `last ${windowSeconds} s ${window(last)}: ${percent} (${flat ? "flat" : "GROWTH"}; limit +${limit * 100}%)`,
     );
-    const seconds = perSecondMedians(series).map((b) => (b / 1048576).toFixed(0));
-    console.log(`    median of each second (MiB): ${seconds.join(" ")}`);
+    const inMiB = (values: number[]) => values.map((b) => (b / 1048576).toFixed(0)).join(" ");
+    console.log(`    lowest of each second (MiB): ${inMiB(perSecondMinima(series))}`);
+    console.log(`    median of each second (MiB): ${inMiB(perSecondMedians(series))}`);
     if (!flat) problems.push(`${side} memory grew ${percent}`);
   }
   return problems;

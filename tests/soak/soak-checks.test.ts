@@ -108,3 +108,32 @@ test("the soak's options: --chaos, with an optional --seed", () => {
   expect(() => parseSoakOptions(["--seed", "42"])).toThrow("--chaos only");
   expect(() => parseSoakOptions(["--chaos", "--seed", "x"])).toThrow("--seed");
 });
+
+test("memory is judged by its floor: a saw whose teeth grow is flat, a rising floor is not", () => {
+  const MiB = 1024 * 1024;
+  const samples = 10 * SAMPLES_PER_SECOND;
+  // The collector's saw: each second falls back to 70 MiB, but the later teeth reach higher (more garbage
+  // between collections, nothing kept). Judged by medians this grew by more than 20%.
+  const taller = Array.from({ length: samples }, (_, i) => {
+    const tooth = i % SAMPLES_PER_SECOND;
+    return (70 + tooth * (i < samples / 2 ? 2 : 8)) * MiB;
+  });
+  const verdict = judgeMemory(taller);
+  expect(verdict.last.median / verdict.first.median - 1).toBeGreaterThan(0.2);
+  expect(verdict.growth).toBe(0);
+  expect(verdict.flat).toBe(true);
+  // The same saw on a floor that rises 6 MiB a second (kept memory): growth.
+  const leaking = taller.map((bytes, i) => bytes + Math.floor(i / SAMPLES_PER_SECOND) * 6 * MiB);
+  expect(judgeMemory(leaking).flat).toBe(false);
+});
+
+test("short windows are allowed 20% (their floors are noisier), windows of ten seconds 10%", () => {
+  const MiB = 1024 * 1024;
+  const stepped = (seconds: number, rise: number) =>
+    Array.from({ length: seconds * SAMPLES_PER_SECOND }, (_, i) =>
+      i < (seconds / 2) * SAMPLES_PER_SECOND ? 100 * MiB : (100 + rise) * MiB,
+    );
+  expect(judgeMemory(stepped(10, 15))).toMatchObject({ windowSeconds: 4, limit: 0.2, flat: true });
+  expect(judgeMemory(stepped(10, 25))).toMatchObject({ limit: 0.2, flat: false });
+  expect(judgeMemory(stepped(60, 15))).toMatchObject({ windowSeconds: 10, limit: 0.1, flat: false });
+});
