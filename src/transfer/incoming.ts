@@ -18,8 +18,6 @@ const REPORT_EVERY = 256 * 1024;
 /** …and every this many when reports are far enough apart in time (a slow link: the sender's window shrinks). */
 const REPORT_FINE = 64 * 1024;
 const REPORT_FINE_MS = 2;
-/** The names of the first entries shown with an offer. */
-const FIRST_ENTRIES = 5;
 
 export type IncomingState = "offered" | "inspecting" | "receiving" | "done" | "cancelled";
 
@@ -62,7 +60,6 @@ export class IncomingTransfer {
   private resumedFrom = 0;
   /** A held part to continue: from an earlier run (one-file transfers) or from before a drop. */
   private held: { path: string; size: number; hash: RunningHash } | null = null;
-  private readonly firstEntries: string[] = [];
   private cancelReason = "";
 
   constructor(
@@ -99,7 +96,8 @@ export class IncomingTransfer {
       this.refuse(`the offered name is refused: ${problem}`);
       return false;
     }
-    this.out.event({ type: "offer", transfer: this.summary(), firstEntries: this.firstEntries });
+    // No entry has come yet (they come only after the answer): the offer names none.
+    this.out.event({ type: "offer", transfer: this.summary(), firstEntries: [] });
     return true;
   }
 
@@ -196,7 +194,6 @@ export class IncomingTransfer {
       this.refuse(`more than the ${this.offer.totalBytes} bytes offered`);
       return;
     }
-    this.recordFirst(entry.path);
     if (entry.kind === "folder") {
       this.made.set(entry.path, { kind: "folder", size: 0 });
       this.foldersPending++;
@@ -429,11 +426,6 @@ export class IncomingTransfer {
 
   private isFolder(path: string): boolean {
     return this.made.get(path)?.kind === "folder";
-  }
-
-  private recordFirst(path: string): void {
-    if (this.firstEntries.length < FIRST_ENTRIES && !this.firstEntries.includes(path))
-      this.firstEntries.push(path);
   }
 
   /** Ends the transfer with FILE_CANCEL (side 1) and its reason: a broken rule, a disk error, the user. */
