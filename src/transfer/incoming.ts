@@ -1,14 +1,8 @@
 import { createHash } from "node:crypto";
 import { FrameType } from "../protocol/constants.ts";
+import { encodeU64 } from "../protocol/encoder.ts";
 import type { TransferSummary } from "./events.ts";
-import {
-  encodeAnswer,
-  encodeCancel,
-  encodeU64,
-  type FileEntry,
-  type FileOffer,
-  ZERO_HASH,
-} from "./frames.ts";
+import { encodeAnswer, encodeCancel, type FileEntry, type FileOffer, ZERO_HASH } from "./frames.ts";
 import type { Outbox } from "./outbox.ts";
 import { componentProblem, entryComponents, PathRuleError, safeMode } from "./path-rules.ts";
 import type { DiskResult, RunningHash } from "./types.ts";
