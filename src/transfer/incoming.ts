@@ -264,8 +264,8 @@ export class IncomingTransfer {
       this.refuse(`a FILE_SUM after ${file.received} of the ${file.entry.size} bytes of ${file.entry.path}`);
       return;
     }
-    const mine = new Uint8Array(file.hash.copy().digest());
-    if (!Buffer.from(mine).equals(Buffer.from(sum))) {
+    // The file's hash ends here (verified or refused, the file is done with): digested as it is.
+    if (!file.hash.digest().equals(sum)) {
       this.refuse(`${file.entry.path} does not match its SHA-256 (corrupted on the way, or changed)`);
       return;
     }

@@ -317,8 +317,8 @@ export class OutgoingTransfer {
     const check = this.check;
     if (this.current !== "checking" || !check) return;
     this.check = null;
-    const same = Buffer.from(hash.copy().digest()).equals(Buffer.from(check.expected));
-    if (same) {
+    // A copy is digested: the hash goes on over the rest of the entry.
+    if (hash.copy().digest().equals(check.expected)) {
       this.startAt(check.entry, check.held, hash);
       return;
     }
