@@ -5,7 +5,7 @@ import type { TransferSummary } from "./events.ts";
 import { encodeAnswer, encodeCancel, type FileEntry, type FileOffer, ZERO_HASH } from "./frames.ts";
 import type { Outbox } from "./outbox.ts";
 import { componentProblem, entryComponents, PathRuleError, safeMode } from "./path-rules.ts";
-import type { DiskResult, RunningHash } from "./types.ts";
+import { DISK_FULL, type DiskResult, type RunningHash } from "./types.ts";
 
 /** FILE_PROGRESS at least every this many bytes written (the spec's rule)… */
 const REPORT_EVERY = 256 * 1024;
@@ -312,7 +312,7 @@ export class IncomingTransfer {
         this.entryDone(now);
         return;
       case "failed":
-        this.refuse(result.full ? "receiver's disk is full" : result.reason);
+        this.refuse(result.full ? DISK_FULL : result.reason);
         return;
       default:
         return;
