@@ -17,9 +17,18 @@ export class DiskFailure extends Error {
   override name = "DiskFailure";
 }
 
-/** The `failed` result for an action that threw: a full disk says so; other reasons carry no local path. */
+/**
+ * The `failed` result for an action that threw: a full disk says so; other reasons carry no local path. A
+ * write's result carries its length.
+ */
 export function failure(action: DiskAction, error: unknown): DiskResult {
-  const base = { kind: "failed" as const, key: action.key, seq: action.seq, action: action.kind };
+  const base = {
+    kind: "failed" as const,
+    key: action.key,
+    seq: action.seq,
+    action: action.kind,
+    ...(action.kind === "write" ? { bytes: action.bytes.length } : {}),
+  };
   if (isDiskFull(error)) return { ...base, reason: DISK_FULL, full: true };
   if (error instanceof DiskFailure) return { ...base, reason: error.message, full: false };
   const code = errorCode(error);
