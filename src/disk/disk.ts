@@ -629,7 +629,7 @@ export class Disk {
     }
     const handle = await openSource(sending.listing, action.entry);
     try {
-      const hash = await this.hashHandle(handle, action.length, action, entry.path);
+      const hash = await this.hashHandle(handle, action.length, action, `"${entry.path}"`);
       return { kind: "hash-prefix", key: action.key, seq: action.seq, hash };
     } finally {
       await handle.close();
@@ -661,7 +661,7 @@ export class Disk {
 
   /**
    * SHA-256 of the first `length` bytes of `handle`, read in chunks into one buffer, with `hashing` results
-   * at most every progressMs. Returns the running hash, not digested.
+   * at most every progressMs. Returns the running hash, not digested. `what`: the file, as a reason names it.
    */
   private async hashHandle(
     handle: FileHandle,
@@ -676,7 +676,7 @@ export class Disk {
     while (done < length) {
       const want = Math.min(buffer.length, length - done);
       const got = await readFully(handle, buffer.subarray(0, want), done);
-      if (got < want) throw new DiskFailure(`${quoteName(what)} shrank while it was being hashed`);
+      if (got < want) throw new DiskFailure(`${what} shrank while it was being hashed`);
       hash.update(buffer.subarray(0, got));
       done += got;
       const now = performance.now();
@@ -687,10 +687,6 @@ export class Disk {
     }
     return hash;
   }
-}
-
-function quoteName(what: string): string {
-  return what.startsWith("the ") ? what : `"${what}"`;
 }
 
 /** The download folder, resolved; an Error with one sentence when it is missing or not a folder. */

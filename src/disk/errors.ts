@@ -1,13 +1,10 @@
-import type { DiskAction, DiskResult } from "../transfer/types.ts";
+import { DISK_FULL, type DiskAction, type DiskResult } from "../transfer/types.ts";
 
 /** The `code` of a Node-style system error (`ENOENT`, `ENOSPC`, …), or undefined for anything else. */
 export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
 }
-
-/** The reason a failed action gives when the disk (or the user's quota on it) is full. */
-export const DISK_FULL = "receiver's disk is full";
 
 /** Whether `error` says there is no room left: no space on the device, or the user's quota is used up. */
 export function isDiskFull(error: unknown): boolean {
@@ -20,9 +17,18 @@ export class DiskFailure extends Error {
   override name = "DiskFailure";
 }
 
-/** The `failed` result for an action that threw: a full disk says so; other reasons carry no local path. */
+/**
+ * The `failed` result for an action that threw: a full disk says so; other reasons carry no local path. A
+ * write's result carries its length.
+ */
 export function failure(action: DiskAction, error: unknown): DiskResult {
-  const base = { kind: "failed" as const, key: action.key, seq: action.seq, action: action.kind };
+  const base = {
+    kind: "failed" as const,
+    key: action.key,
+    seq: action.seq,
+    action: action.kind,
+    ...(action.kind === "write" ? { bytes: action.bytes.length } : {}),
+  };
   if (isDiskFull(error)) return { ...base, reason: DISK_FULL, full: true };
   if (error instanceof DiskFailure) return { ...base, reason: error.message, full: false };
   const code = errorCode(error);

@@ -4,6 +4,7 @@ import { basename, join } from "node:path";
 import { componentProblem } from "../transfer/path-rules.ts";
 import type { Entry, Listing } from "../transfer/types.ts";
 import { errorCode } from "./errors.ts";
+import { type Identity, identity } from "./safe-files.ts";
 
 /**
  * What the sending side found at a path, with what the disk needs to read it later: the folder or file the
@@ -13,8 +14,8 @@ import { errorCode } from "./errors.ts";
 export interface SourceListing extends Listing {
   /** The absolute, resolved path of the transfer's file or folder (entry `name` itself). */
   root: string;
-  /** For each entry, in the same order: `dev:ino` of a file as it was listed (null for a folder). */
-  identities: (string | null)[];
+  /** For each entry, in the same order: the identity of a file as it was listed (null for a folder). */
+  identities: (Identity | null)[];
 }
 
 /** Permission bits (with set-uid, set-gid and sticky): what FILE_ENTRY's mode carries. */
@@ -128,7 +129,7 @@ async function walk(listing: SourceListing, dir: string, prefix: string, names: 
 
 function add(listing: SourceListing, entry: Entry, info: { dev: bigint; ino: bigint }): void {
   listing.entries.push(entry);
-  listing.identities.push(entry.kind === "file" ? `${info.dev}:${info.ino}` : null);
+  listing.identities.push(entry.kind === "file" ? identity(info) : null);
   listing.totalBytes += entry.size;
 }
 

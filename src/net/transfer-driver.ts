@@ -34,9 +34,8 @@ export class TransferDriver implements FileLink, SessionCompanion {
   private readonly transfers: Transfers;
   private readonly disk: Disk;
   private refreshPending = false;
-  /** Bytes handed to the disk to write and not yet answered, and each transfer's writes in order. */
+  /** Bytes handed to the disk to write and not yet answered. */
   private backlog = 0;
-  private readonly writeSizes = new Map<string, number[]>();
 
   constructor(
     private readonly live: LiveSession,
@@ -51,7 +50,7 @@ export class TransferDriver implements FileLink, SessionCompanion {
       downloadDir: options.downloadDir,
       onResult: (result) => {
         if (result.kind === "write" || (result.kind === "failed" && result.action === "write")) {
-          this.written(result.key);
+          this.written(result.bytes ?? 0);
         }
         this.transfers.diskResult(result, now());
         this.refreshSoon();
@@ -146,7 +145,7 @@ export class TransferDriver implements FileLink, SessionCompanion {
       // Sent file data may be released only where the channel copied it into records.
       if (action.kind === "release" && !session.channelCopies) continue;
       if (action.kind === "write") {
-        this.writing(action.key, action.bytes.length);
+        this.writing(action.bytes.length);
         // A record's plaintext that held only this data is released once it is written.
         this.disk.submit(action, { releaseWritten: session.holdsOnlyFileData(action.bytes) });
       } else this.disk.submit(action);
@@ -159,22 +158,13 @@ export class TransferDriver implements FileLink, SessionCompanion {
    * WRITE_BACKLOG, the socket is read no further until it has caught up to half of that: then the sender's
    * data waits in the kernel's socket buffers and the sender's window, not in this process.
    */
-  private writing(key: string, bytes: number): void {
-    let sizes = this.writeSizes.get(key);
-    if (!sizes) {
-      sizes = [];
-      this.writeSizes.set(key, sizes);
-    }
-    sizes.push(bytes);
+  private writing(bytes: number): void {
     this.backlog += bytes;
     if (this.backlog > WRITE_BACKLOG) this.live.holdReading(true);
   }
 
-  /** A write action of `key` was answered (every write is, written or failed, in order). */
-  private written(key: string): void {
-    const sizes = this.writeSizes.get(key);
-    const bytes = sizes?.shift() ?? 0;
-    if (sizes?.length === 0) this.writeSizes.delete(key);
+  /** A write action of `bytes` was answered (every write is, written or failed: both results say its size). */
+  private written(bytes: number): void {
     this.backlog -= bytes;
     if (this.backlog <= WRITE_BACKLOG / 2) this.live.holdReading(false);
   }

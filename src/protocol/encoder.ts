@@ -29,6 +29,13 @@ export function encodeU32(value: number): Uint8Array {
   return out;
 }
 
+/** A u64 payload (FILE_PROGRESS's bytes), big-endian. */
+export function encodeU64(value: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
+}
+
 /** One frame as one fresh byte array. Convenient for tests and one-off frames; the session uses FrameWriter. */
 export function encodeFrame(type: FrameType, id: number, payload: Uint8Array = EMPTY): Uint8Array {
   const out = new Uint8Array(HEADER_SIZE + payload.length);

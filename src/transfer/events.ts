@@ -13,7 +13,10 @@ export interface TransferSummary {
 }
 
 export type TransferEvent =
-  /** This side offered something (direction "out"), or the other side did ("in": accept or decline it). */
+  /**
+   * This side offered something (direction "out"), or the other side did ("in": accept or decline it).
+   * `firstEntries`: the paths of the first few entries; always empty for "in" (entries come after the answer).
+   */
   | { type: "offer"; transfer: TransferSummary; firstEntries: string[] }
   /** Bytes written by the receiver so far (either side sees it), and the current file. */
   | {

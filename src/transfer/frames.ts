@@ -1,4 +1,5 @@
 import { ByteParts } from "../protocol/bytes.ts";
+import { encodeU32, encodeU64 } from "../protocol/encoder.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 
 /**
@@ -58,15 +59,11 @@ class Writer {
   }
 
   u32(value: number): this {
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setUint32(0, value);
-    return this.bytes(out);
+    return this.bytes(encodeU32(value));
   }
 
   u64(value: number): this {
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigUint64(0, BigInt(value));
-    return this.bytes(out);
+    return this.bytes(encodeU64(value));
   }
 
   bytes(value: Uint8Array): this {
@@ -201,11 +198,7 @@ export function parseEntry(payload: Uint8Array): FileEntry {
   return { kind: kind === 0 ? "file" : "folder", mode, size, offset, path: r.rest("path") };
 }
 
-export function encodeU64(value: number): Uint8Array {
-  return new Writer().u64(value).done();
-}
-
-/** FILE_PROGRESS: the bytes of the transfer written to disk so far. */
+/** FILE_PROGRESS: the bytes of the transfer written to disk so far (encodeU64 of protocol/encoder.ts). */
 export function parseProgress(payload: Uint8Array): number {
   const r = new Reader(payload, "FILE_PROGRESS");
   return r.u64("bytes");

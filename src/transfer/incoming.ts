@@ -1,25 +1,17 @@
 import { createHash } from "node:crypto";
 import { FrameType } from "../protocol/constants.ts";
+import { encodeU64 } from "../protocol/encoder.ts";
 import type { TransferSummary } from "./events.ts";
-import {
-  encodeAnswer,
-  encodeCancel,
-  encodeU64,
-  type FileEntry,
-  type FileOffer,
-  ZERO_HASH,
-} from "./frames.ts";
+import { encodeAnswer, encodeCancel, type FileEntry, type FileOffer, ZERO_HASH } from "./frames.ts";
 import type { Outbox } from "./outbox.ts";
 import { componentProblem, entryComponents, PathRuleError, safeMode } from "./path-rules.ts";
-import type { DiskResult, RunningHash } from "./types.ts";
+import { DISK_FULL, type DiskResult, type RunningHash } from "./types.ts";
 
 /** FILE_PROGRESS at least every this many bytes written (the spec's rule)… */
 const REPORT_EVERY = 256 * 1024;
 /** …and every this many when reports are far enough apart in time (a slow link: the sender's window shrinks). */
 const REPORT_FINE = 64 * 1024;
 const REPORT_FINE_MS = 2;
-/** The names of the first entries shown with an offer. */
-const FIRST_ENTRIES = 5;
 
 export type IncomingState = "offered" | "inspecting" | "receiving" | "done" | "cancelled";
 
@@ -62,7 +54,6 @@ export class IncomingTransfer {
   private resumedFrom = 0;
   /** A held part to continue: from an earlier run (one-file transfers) or from before a drop. */
   private held: { path: string; size: number; hash: RunningHash } | null = null;
-  private readonly firstEntries: string[] = [];
   private cancelReason = "";
 
   constructor(
@@ -99,7 +90,8 @@ export class IncomingTransfer {
       this.refuse(`the offered name is refused: ${problem}`);
       return false;
     }
-    this.out.event({ type: "offer", transfer: this.summary(), firstEntries: this.firstEntries });
+    // No entry has come yet (they come only after the answer): the offer names none.
+    this.out.event({ type: "offer", transfer: this.summary(), firstEntries: [] });
     return true;
   }
 
@@ -196,7 +188,6 @@ export class IncomingTransfer {
       this.refuse(`more than the ${this.offer.totalBytes} bytes offered`);
       return;
     }
-    this.recordFirst(entry.path);
     if (entry.kind === "folder") {
       this.made.set(entry.path, { kind: "folder", size: 0 });
       this.foldersPending++;
@@ -273,8 +264,8 @@ export class IncomingTransfer {
       this.refuse(`a FILE_SUM after ${file.received} of the ${file.entry.size} bytes of ${file.entry.path}`);
       return;
     }
-    const mine = new Uint8Array(file.hash.copy().digest());
-    if (!Buffer.from(mine).equals(Buffer.from(sum))) {
+    // The file's hash ends here (verified or refused, the file is done with): digested as it is.
+    if (!file.hash.digest().equals(sum)) {
       this.refuse(`${file.entry.path} does not match its SHA-256 (corrupted on the way, or changed)`);
       return;
     }
@@ -321,7 +312,7 @@ export class IncomingTransfer {
         this.entryDone(now);
         return;
       case "failed":
-        this.refuse(result.full ? "receiver's disk is full" : result.reason);
+        this.refuse(result.full ? DISK_FULL : result.reason);
         return;
       default:
         return;
@@ -429,11 +420,6 @@ export class IncomingTransfer {
 
   private isFolder(path: string): boolean {
     return this.made.get(path)?.kind === "folder";
-  }
-
-  private recordFirst(path: string): void {
-    if (this.firstEntries.length < FIRST_ENTRIES && !this.firstEntries.includes(path))
-      this.firstEntries.push(path);
   }
 
   /** Ends the transfer with FILE_CANCEL (side 1) and its reason: a broken rule, a disk error, the user. */

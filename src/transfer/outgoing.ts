@@ -14,8 +14,6 @@ import type { DiskResult, Listing, RunningHash } from "./types.ts";
 export const DATA_CHUNK = 64 * 1024 - HEADER_SIZE;
 /** Bytes read from disk ahead of sending: enough to keep the connection fed between reads; whole FILE_DATAs. */
 const READ_AHEAD = 8 * DATA_CHUNK;
-/** Frames cost their header on top of their payload (for the budget of a pull). */
-const FRAME_OVERHEAD = 9;
 
 export type OutgoingState = "offered" | "checking" | "sending" | "finishing" | "done" | "cancelled";
 
@@ -235,7 +233,7 @@ export class OutgoingTransfer {
             path: entry.path,
           }),
         );
-        used += FRAME_OVERHEAD + 19 + entry.path.length;
+        used += HEADER_SIZE + 19 + entry.path.length;
         this.entryStarted = true;
         if (entry.kind === "folder") {
           this.nextEntry();
@@ -246,7 +244,7 @@ export class OutgoingTransfer {
       }
       if (this.offset >= entry.size) {
         this.out.frame(FrameType.FILE_SUM, this.id, new Uint8Array((this.hash as RunningHash).digest()));
-        used += FRAME_OVERHEAD + SHA256_SIZE;
+        used += HEADER_SIZE + SHA256_SIZE;
         this.nextEntry();
         continue;
       }
@@ -257,7 +255,7 @@ export class OutgoingTransfer {
       (this.hash as RunningHash).update(chunk);
       this.window.sentBytes(chunk.length, now);
       this.offset += chunk.length;
-      used += FRAME_OVERHEAD + chunk.length;
+      used += HEADER_SIZE + chunk.length;
     }
     this.readMore();
     return used;
@@ -319,8 +317,8 @@ export class OutgoingTransfer {
     const check = this.check;
     if (this.current !== "checking" || !check) return;
     this.check = null;
-    const same = Buffer.from(hash.copy().digest()).equals(Buffer.from(check.expected));
-    if (same) {
+    // A copy is digested: the hash goes on over the rest of the entry.
+    if (hash.copy().digest().equals(check.expected)) {
       this.startAt(check.entry, check.held, hash);
       return;
     }

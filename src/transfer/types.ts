@@ -89,5 +89,19 @@ export type DiskResult =
   | { kind: "mkdir" | "open"; key: string; seq: number; localName?: string }
   | { kind: "write"; key: string; seq: number; bytes: number }
   | { kind: "finalize"; key: string; seq: number; localName?: string }
-  /** Any action that failed: `full` when the disk is full (the reason then says so). */
-  | { kind: "failed"; key: string; seq: number; action: DiskAction["kind"]; reason: string; full: boolean };
+  /**
+   * Any action that failed: `full` when the disk is full (the reason then says so: DISK_FULL). A failed
+   * write's `bytes` is its length, as a written one's is (what the disk was handed, answered either way).
+   */
+  | {
+      kind: "failed";
+      key: string;
+      seq: number;
+      action: DiskAction["kind"];
+      reason: string;
+      full: boolean;
+      bytes?: number;
+    };
+
+/** The reason a transfer ends with when the receiver's disk (or the user's quota on it) is full: the spec's words. */
+export const DISK_FULL = "receiver's disk is full";

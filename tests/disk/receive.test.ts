@@ -15,9 +15,8 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { Disk } from "../../src/disk/disk.ts";
-import { DISK_FULL } from "../../src/disk/errors.ts";
 import { PART_SUFFIX } from "../../src/transfer/path-rules.ts";
-import type { DiskResult } from "../../src/transfer/types.ts";
+import { DISK_FULL, type DiskResult } from "../../src/transfer/types.ts";
 import { DiskHarness, settleDisk, text, withFolders } from "../helpers/disk.ts";
 
 const exists = (path: string) =>

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { FrameType } from "../../src/protocol/constants.ts";
+import { encodeU64 } from "../../src/protocol/encoder.ts";
 import { ProtocolError } from "../../src/protocol/errors.ts";
-import { encodeCancel, encodeEntry, encodeOffer, encodeU64, parseAnswer } from "../../src/transfer/frames.ts";
+import { encodeCancel, encodeEntry, encodeOffer, parseAnswer } from "../../src/transfer/frames.ts";
 import { Transfers } from "../../src/transfer/transfers.ts";
 import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
 import { bytesOf, listingOf, sha256, TransferPair, type Tree } from "../helpers/transfer-pair.ts";
