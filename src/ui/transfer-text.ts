@@ -1,7 +1,6 @@
 import type { TransferEvent, TransferSummary } from "../transfer/events.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes, preview } from "./format.ts";
 import { formatDuration, formatRate, type ProgressMeter } from "./progress-meter.ts";
-import { sanitizeToString } from "./sanitize.ts";
 
 /**
  * What the people at either end read about a transfer: one line per happening, and the status line while
@@ -10,11 +9,9 @@ import { sanitizeToString } from "./sanitize.ts";
  */
 
 const utf8 = new TextEncoder();
-/** A name made safe for a terminal, cut to `max` characters. */
+/** A name made safe for a terminal, cut to `max` characters (a preview of its UTF-8 bytes). */
 export function safeName(name: string, max = 80): string {
-  const text = sanitizeToString(utf8.encode(name));
-  const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text;
+  return preview(utf8.encode(name), max);
 }
 
 const arrow = (t: TransferSummary) => (t.direction === "out" ? "↑" : "↓");
