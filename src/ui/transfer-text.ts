@@ -30,10 +30,8 @@ export function describeOffer(
   const t = event.transfer;
   if (t.direction === "out")
     return `→ offering ${label(t)} (${size(t)}): waiting for the ${peerName} to accept`;
-  const first =
-    event.firstEntries.length > 0 ? ` (${event.firstEntries.map((p) => safeName(p, 40)).join(", ")}…)` : "";
   const answer = autoAccept ? "accepting (--accept-files)" : `/accept ${t.id} or /decline ${t.id}`;
-  return `← the ${peerName} offers ${label(t)} (${size(t)})${first}: ${answer}`;
+  return `← the ${peerName} offers ${label(t)} (${size(t)}): ${answer}`;
 }
 
 /** The status line of a running transfer: whole and current file, rate, time left. */
