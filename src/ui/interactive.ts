@@ -219,14 +219,18 @@ export class InteractiveView implements ChatView {
     const key = `${t.direction}:${t.id}`;
     const now = performance.now();
     switch (event.type) {
-      case "offer":
+      case "offer": {
         this.meters.set(key, new ProgressMeter());
-        this.screen.print(
-          t.direction === "out"
-            ? this.c.dim(describeOffer(event, this.peerName, false))
-            : this.c.bold(describeOffer(event, this.peerName, this.options.acceptFiles === true)),
-        );
+        if (t.direction === "out") {
+          this.screen.print(this.c.dim(describeOffer(event, this.peerName, null)));
+          return;
+        }
+        const answer = this.options.acceptFiles
+          ? "accepting (--accept-files)"
+          : `/accept ${t.id} or /decline ${t.id}`;
+        this.screen.print(this.c.bold(describeOffer(event, this.peerName, answer)));
         return;
+      }
       case "progress": {
         const meter = this.meters.get(key) ?? new ProgressMeter();
         this.meters.set(key, meter);

@@ -45,7 +45,8 @@ export const pipeFormat: ScriptFormat = {
   file(out, event, peerName) {
     switch (event.type) {
       case "offer":
-        status(out, describeOffer(event, peerName, false).replace(/: \/accept.*$/, ""));
+        // Nothing to type here: an offer is taken (--accept-files) or declined by itself.
+        status(out, describeOffer(event, peerName, null));
         return;
       case "progress":
         status(

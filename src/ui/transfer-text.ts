@@ -22,16 +22,20 @@ function size(t: TransferSummary): string {
   return t.entries > 1 ? `${formatBytes(t.totalBytes)} in ${t.entries} entries` : formatBytes(t.totalBytes);
 }
 
+/**
+ * An offer made or received. `answer`: for an offer received, what becomes of it or what to type, said
+ * after it (null: nothing to say).
+ */
 export function describeOffer(
   event: Extract<TransferEvent, { type: "offer" }>,
   peerName: string,
-  autoAccept: boolean,
+  answer: string | null,
 ): string {
   const t = event.transfer;
   if (t.direction === "out")
     return `→ offering ${label(t)} (${size(t)}): waiting for the ${peerName} to accept`;
-  const answer = autoAccept ? "accepting (--accept-files)" : `/accept ${t.id} or /decline ${t.id}`;
-  return `← the ${peerName} offers ${label(t)} (${size(t)}): ${answer}`;
+  const offer = `← the ${peerName} offers ${label(t)} (${size(t)})`;
+  return answer === null ? offer : `${offer}: ${answer}`;
 }
 
 /** The status line of a running transfer: whole and current file, rate, time left. */

@@ -62,3 +62,19 @@ test("disconnected: reason, stats and unacknowledged messages on stderr, escaped
     "",
   ]);
 });
+
+test("an offer names the file whole, even a name that reads like the interactive /accept hint", () => {
+  const summary = { id: 1, name: "notes: /accept me.txt", totalBytes: 12, files: 1, entries: 1 };
+  const offer = (direction: "in" | "out") =>
+    run((out) =>
+      pipeFormat.file(
+        out,
+        { type: "offer", transfer: { ...summary, direction }, firstEntries: [] },
+        "server",
+      ),
+    ).stderr;
+  expect(offer("in")).toBe("121chat: ← the server offers #1 notes: /accept me.txt (12 B)\n");
+  expect(offer("out")).toBe(
+    "121chat: → offering #1 notes: /accept me.txt (12 B): waiting for the server to accept\n",
+  );
+});
