@@ -76,9 +76,11 @@ export class InteractiveView implements ChatView {
 
   /**
    * Shows `text` on the status line, just above the input, until changed or cleared: for a state that
-   * lasts, such as "reconnecting (attempt 3)…" or a transfer's progress. Call it on every change; the line
-   * is redrawn at most a few times a second and always ends up showing the latest text. Plain text: it is
-   * cut to the terminal's width, and control characters in it are shown escaped, as in messages.
+   * lasts. Call it on every change; the line is redrawn at most a few times a second and always ends up
+   * showing the latest text. Plain text: it is cut to the terminal's width, and control characters in it
+   * are shown escaped, as in messages. The view's own states (an outage, each running transfer) are parts
+   * of the line of their own (setStatusPart); this one is for a caller, today only the status-line test's
+   * driver (tests/interactive/support/status-driver.ts).
    */
   setStatus(text: string): void {
     this.setStatusPart("main", text);
