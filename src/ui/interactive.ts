@@ -13,7 +13,7 @@ import type { Role } from "../core/session.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
 import type { TransferEvent } from "../transfer/events.ts";
 import { COMMAND_HELP, type Input, parseInput } from "./commands.ts";
-import { describeEnd, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
+import { describeEnd, describeResumed, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
 import { blockLines, splitLines } from "./message-block.ts";
 import { ProgressMeter } from "./progress-meter.ts";
 import { sanitize } from "./sanitize.ts";
@@ -164,8 +164,7 @@ export class InteractiveView implements ChatView {
   resumed(_link: ChatLink, resumed: Resumed): void {
     this.outageDoing = null;
     this.setStatusPart("outage", null);
-    const resent = `${resumed.resent} message${resumed.resent === 1 ? "" : "s"} resent`;
-    this.screen.print(`${this.c.green("●")} back after ${(resumed.afterMs / 1000).toFixed(1)} s — ${resent}`);
+    this.screen.print(`${this.c.green("●")} ${describeResumed(resumed)}`);
   }
 
   /** The status during an outage: what is being done, and how many of your messages wait for it. */

@@ -1,4 +1,4 @@
-import { describeEnd, formatStats, formatUnacked } from "./format.ts";
+import { describeEnd, describeResumed, formatStats, formatUnacked } from "./format.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 import { checkingLine, describeCancelled, describeDone, describeOffer, safeName } from "./transfer-text.ts";
 
@@ -24,11 +24,7 @@ export const pipeFormat: ScriptFormat = {
     ),
   reconnecting: (out, { attempt, delayMs }) =>
     status(out, `reconnecting (attempt ${attempt}, in ${(delayMs / 1000).toFixed(1)} s)…`),
-  resumed: (out, { afterMs, resent }) =>
-    status(
-      out,
-      `back after ${(afterMs / 1000).toFixed(1)} s — ${resent} message${resent === 1 ? "" : "s"} resent`,
-    ),
+  resumed: (out, resumed) => status(out, describeResumed(resumed)),
   sent: () => {},
   ack: () => {},
   message(out, _id, payload) {
