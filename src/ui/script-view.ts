@@ -140,12 +140,14 @@ export class ScriptView implements ChatView {
   }
 
   fileEvent(_link: ChatLink, event: TransferEvent): void {
+    const key = `${event.transfer.direction}:${event.transfer.id}`;
     if (event.type === "progress") {
       // At most PROGRESS_PER_SECOND a second per transfer: a script wants news, not a flood.
-      const key = `${event.transfer.direction}:${event.transfer.id}`;
       const now = performance.now();
       if (now - (this.lastProgress.get(key) ?? Number.NEGATIVE_INFINITY) < 1000 / PROGRESS_PER_SECOND) return;
       this.lastProgress.set(key, now);
+    } else if (event.type === "done" || event.type === "cancelled") {
+      this.lastProgress.delete(key);
     }
     this.format.file(this.out, event, this.peerName);
     this.flush();
