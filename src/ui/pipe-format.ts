@@ -38,7 +38,7 @@ export const pipeFormat: ScriptFormat = {
   },
   error: (out, message) => status(out, `error: ${message}`),
   notice: (out, text) => status(out, text),
-  file(out, event, peerName) {
+  file(out, event, peerName, elapsedMs) {
     switch (event.type) {
       case "offer":
         // Nothing to type here: an offer is taken (--accept-files) or declined by itself.
@@ -54,7 +54,7 @@ export const pipeFormat: ScriptFormat = {
         status(out, checkingLine(event));
         return;
       case "done":
-        status(out, describeDone(event, 0, peerName));
+        status(out, describeDone(event, elapsedMs, peerName));
         return;
       case "cancelled":
         status(out, describeCancelled(event, peerName));
