@@ -1,4 +1,4 @@
-import type { SessionEnd } from "../core/chat.ts";
+import type { Resumed, SessionEnd } from "../core/chat.ts";
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
@@ -96,4 +96,9 @@ export function describeEnd(end: SessionEnd, peerName: string): string {
         ? "the code did not match: the server has replaced it with a new one (unless its code is fixed); check the server's screen and try again"
         : because("the code did not match");
   }
+}
+
+/** The session taken up again after an outage: `back after 2.4 s — 1 message resent`. */
+export function describeResumed({ afterMs, resent }: Resumed): string {
+  return `back after ${(afterMs / 1000).toFixed(1)} s — ${resent} message${resent === 1 ? "" : "s"} resent`;
 }

@@ -1,4 +1,4 @@
-import { caretAt, layoutText, wrapRows } from "./text-layout.ts";
+import { caretAt, layoutText, type RowSpan, wrapRows } from "./text-layout.ts";
 
 /**
  * An input taller than its share of the screen (a long paste) is drawn as a window of its rows around the
@@ -30,7 +30,7 @@ export function clipInput(
   const drawnRows = end.rows + (end.column >= columns ? 1 : 0);
   if (drawnRows <= maxRows) return view;
 
-  const rows = wrapRows(text, columns).map(({ start, end }) => ({ start, end }));
+  const rows = wrapRows(text, columns);
   const caret = caretAt(view.before, view.after, columns);
   if (caret.row >= rows.length) rows.push({ start: text.length, end: text.length });
   const total = rows.length;
@@ -49,7 +49,7 @@ export function clipInput(
   bottom = Math.min(total, bottom);
 
   const cursor = view.before.length;
-  const at = rows[caret.row] as { start: number; end: number };
+  const at = rows[caret.row] as RowSpan;
   // The caret's row is cut where the cursor is; when a row filled exactly or a wide character moved the
   // caret to the next row, the cursor is at that row's start.
   const split = Math.min(Math.max(cursor, at.start), at.end);

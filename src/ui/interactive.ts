@@ -13,7 +13,7 @@ import type { Role } from "../core/session.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
 import type { TransferEvent } from "../transfer/events.ts";
 import { COMMAND_HELP, type Input, parseInput } from "./commands.ts";
-import { describeEnd, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
+import { describeEnd, describeResumed, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
 import { blockLines, splitLines } from "./message-block.ts";
 import { ProgressMeter } from "./progress-meter.ts";
 import { sanitize } from "./sanitize.ts";
@@ -76,9 +76,11 @@ export class InteractiveView implements ChatView {
 
   /**
    * Shows `text` on the status line, just above the input, until changed or cleared: for a state that
-   * lasts, such as "reconnecting (attempt 3)…" or a transfer's progress. Call it on every change; the line
-   * is redrawn at most a few times a second and always ends up showing the latest text. Plain text: it is
-   * cut to the terminal's width, and control characters in it are shown escaped, as in messages.
+   * lasts. Call it on every change; the line is redrawn at most a few times a second and always ends up
+   * showing the latest text. Plain text: it is cut to the terminal's width, and control characters in it
+   * are shown escaped, as in messages. The view's own states (an outage, each running transfer) are parts
+   * of the line of their own (setStatusPart); this one is for a caller, today only the status-line test's
+   * driver (tests/interactive/support/status-driver.ts).
    */
   setStatus(text: string): void {
     this.setStatusPart("main", text);
@@ -162,8 +164,7 @@ export class InteractiveView implements ChatView {
   resumed(_link: ChatLink, resumed: Resumed): void {
     this.outageDoing = null;
     this.setStatusPart("outage", null);
-    const resent = `${resumed.resent} message${resumed.resent === 1 ? "" : "s"} resent`;
-    this.screen.print(`${this.c.green("●")} back after ${(resumed.afterMs / 1000).toFixed(1)} s — ${resent}`);
+    this.screen.print(`${this.c.green("●")} ${describeResumed(resumed)}`);
   }
 
   /** The status during an outage: what is being done, and how many of your messages wait for it. */
@@ -219,14 +220,18 @@ export class InteractiveView implements ChatView {
     const key = `${t.direction}:${t.id}`;
     const now = performance.now();
     switch (event.type) {
-      case "offer":
+      case "offer": {
         this.meters.set(key, new ProgressMeter());
-        this.screen.print(
-          t.direction === "out"
-            ? this.c.dim(describeOffer(event, this.peerName, false))
-            : this.c.bold(describeOffer(event, this.peerName, this.options.acceptFiles === true)),
-        );
+        if (t.direction === "out") {
+          this.screen.print(this.c.dim(describeOffer(event, this.peerName, null)));
+          return;
+        }
+        const answer = this.options.acceptFiles
+          ? "accepting (--accept-files)"
+          : `/accept ${t.id} or /decline ${t.id}`;
+        this.screen.print(this.c.bold(describeOffer(event, this.peerName, answer)));
         return;
+      }
       case "progress": {
         const meter = this.meters.get(key) ?? new ProgressMeter();
         this.meters.set(key, meter);

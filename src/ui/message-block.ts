@@ -1,3 +1,4 @@
+import { UNSAFE } from "./sanitize.ts";
 import { textWidth } from "./text-layout.ts";
 
 /**
@@ -31,10 +32,11 @@ export function splitLines(payload: Uint8Array): Uint8Array[] {
   return lines;
 }
 
-// Code points that would move the cursor or reorder text if written as they are: C0 (but tab and line
-// feed, handled below), DEL, C1, bidi controls, line and paragraph separators, BOM. Same set as sanitize.ts.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+/**
+ * The characters that would move the cursor or reorder text if written as they are: sanitize.ts's set, tab
+ * and line feed among them (drawn below as a space and as a break).
+ */
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
 /**
  * The input as drawn: each line break becomes a break plus `indent`, so that a pasted block is shown as
@@ -42,5 +44,5 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028
  * character maps on its own, so the text before the cursor maps to the start of the whole.
  */
 export function inputDisplay(text: string, indent: string): string {
-  return text.replace(UNSAFE, "\ufffd").replaceAll("\t", " ").replaceAll("\n", `\n${indent}`);
+  return text.replace(UNSAFE_ALL, (char) => (char === "\n" ? `\n${indent}` : char === "\t" ? " " : "\ufffd"));
 }

@@ -1,4 +1,4 @@
-import { describeEnd, formatStats, formatUnacked } from "./format.ts";
+import { describeEnd, describeResumed, formatStats, formatUnacked } from "./format.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 import { checkingLine, describeCancelled, describeDone, describeOffer, safeName } from "./transfer-text.ts";
 
@@ -24,11 +24,7 @@ export const pipeFormat: ScriptFormat = {
     ),
   reconnecting: (out, { attempt, delayMs }) =>
     status(out, `reconnecting (attempt ${attempt}, in ${(delayMs / 1000).toFixed(1)} s)…`),
-  resumed: (out, { afterMs, resent }) =>
-    status(
-      out,
-      `back after ${(afterMs / 1000).toFixed(1)} s — ${resent} message${resent === 1 ? "" : "s"} resent`,
-    ),
+  resumed: (out, resumed) => status(out, describeResumed(resumed)),
   sent: () => {},
   ack: () => {},
   message(out, _id, payload) {
@@ -42,10 +38,11 @@ export const pipeFormat: ScriptFormat = {
   },
   error: (out, message) => status(out, `error: ${message}`),
   notice: (out, text) => status(out, text),
-  file(out, event, peerName) {
+  file(out, event, peerName, elapsedMs) {
     switch (event.type) {
       case "offer":
-        status(out, describeOffer(event, peerName, false).replace(/: \/accept.*$/, ""));
+        // Nothing to type here: an offer is taken (--accept-files) or declined by itself.
+        status(out, describeOffer(event, peerName, null));
         return;
       case "progress":
         status(
@@ -57,7 +54,7 @@ export const pipeFormat: ScriptFormat = {
         status(out, checkingLine(event));
         return;
       case "done":
-        status(out, describeDone(event, 0, peerName));
+        status(out, describeDone(event, elapsedMs, peerName));
         return;
       case "cancelled":
         status(out, describeCancelled(event, peerName));

@@ -39,10 +39,13 @@ export class ProgressMeter {
   }
 }
 
-/** A duration for people: `45 s`, `3 min 20 s`, `2 h 5 min`. */
+/** A duration for people: `0.3 s`, `2.4 s`, `45 s`, `3 min 20 s`, `2 h 5 min`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
-  const s = Math.max(0, Math.round(seconds));
+  // Tenths under 10 s (a fast transfer is not done "in 0 s"), decided on the rounded value: 9.96 is `10 s`.
+  const tenths = Math.max(0, seconds).toFixed(1);
+  if (Number(tenths) < 10) return `${tenths} s`;
+  const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;

@@ -1,7 +1,6 @@
 import type { TransferEvent, TransferSummary } from "../transfer/events.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes, preview } from "./format.ts";
 import { formatDuration, formatRate, type ProgressMeter } from "./progress-meter.ts";
-import { sanitizeToString } from "./sanitize.ts";
 
 /**
  * What the people at either end read about a transfer: one line per happening, and the status line while
@@ -10,11 +9,9 @@ import { sanitizeToString } from "./sanitize.ts";
  */
 
 const utf8 = new TextEncoder();
-/** A name made safe for a terminal, cut to `max` characters. */
+/** A name made safe for a terminal, cut to `max` characters (a preview of its UTF-8 bytes). */
 export function safeName(name: string, max = 80): string {
-  const text = sanitizeToString(utf8.encode(name));
-  const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text;
+  return preview(utf8.encode(name), max);
 }
 
 const arrow = (t: TransferSummary) => (t.direction === "out" ? "↑" : "↓");
@@ -25,18 +22,20 @@ function size(t: TransferSummary): string {
   return t.entries > 1 ? `${formatBytes(t.totalBytes)} in ${t.entries} entries` : formatBytes(t.totalBytes);
 }
 
+/**
+ * An offer made or received. `answer`: for an offer received, what becomes of it or what to type, said
+ * after it (null: nothing to say).
+ */
 export function describeOffer(
   event: Extract<TransferEvent, { type: "offer" }>,
   peerName: string,
-  autoAccept: boolean,
+  answer: string | null,
 ): string {
   const t = event.transfer;
   if (t.direction === "out")
     return `→ offering ${label(t)} (${size(t)}): waiting for the ${peerName} to accept`;
-  const first =
-    event.firstEntries.length > 0 ? ` (${event.firstEntries.map((p) => safeName(p, 40)).join(", ")}…)` : "";
-  const answer = autoAccept ? "accepting (--accept-files)" : `/accept ${t.id} or /decline ${t.id}`;
-  return `← the ${peerName} offers ${label(t)} (${size(t)})${first}: ${answer}`;
+  const offer = `← the ${peerName} offers ${label(t)} (${size(t)})`;
+  return answer === null ? offer : `${offer}: ${answer}`;
 }
 
 /** The status line of a running transfer: whole and current file, rate, time left. */

@@ -5,8 +5,8 @@ import { literal, PROMPT, RTT } from "./chat-panes.ts";
 
 /**
  * Issue 9: the status line, set and cleared far more often than it is drawn while messages arrive and the
- * user types. Nothing in the program sets it yet, so a test-only driver does (support/status-driver.ts):
- * the real InteractiveView and TerminalScreen, a stand-in for the network. It runs with the Bun running
+ * user types. A test-only driver sets it (support/status-driver.ts) through InteractiveView.setStatus: the
+ * real InteractiveView and TerminalScreen, a stand-in for the network. It runs with the Bun running
  * the tests, in a terminal 60 columns wide so that every message and the input wrap.
  */
 const DRIVER = resolve(import.meta.dir, "support/status-driver.ts");

@@ -6,6 +6,7 @@ import type { StatsSnapshot } from "../../src/core/stats.ts";
 import { ByteParts } from "../../src/protocol/bytes.ts";
 import {
   describeEnd,
+  describeResumed,
   formatBytes,
   formatMs,
   formatStats,
@@ -232,4 +233,9 @@ describe("describeEnd", () => {
       }
     }
   });
+});
+
+test("describeResumed: how long the outage took, and how many messages went again", () => {
+  expect(describeResumed({ afterMs: 2430, resent: 1 })).toBe("back after 2.4 s — 1 message resent");
+  expect(describeResumed({ afterMs: 61_000, resent: 0 })).toBe("back after 61.0 s — 0 messages resent");
 });

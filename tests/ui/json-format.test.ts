@@ -342,7 +342,7 @@ describe("README's JSON section is the contract", () => {
       case "file-progress":
       case "file-done":
       case "file-cancelled":
-        return oneEvent((out) => jsonFormat.file(out, transferEventOf(doc), "client"));
+        return oneEvent((out) => jsonFormat.file(out, transferEventOf(doc), "client", 0));
       default:
         throw new Error(`README documents an event this test does not know: ${JSON.stringify(doc)}`);
     }

@@ -62,3 +62,37 @@ test("disconnected: reason, stats and unacknowledged messages on stderr, escaped
     "",
   ]);
 });
+
+test("an offer names the file whole, even a name that reads like the interactive /accept hint", () => {
+  const summary = { id: 1, name: "notes: /accept me.txt", totalBytes: 12, files: 1, entries: 1 };
+  const offer = (direction: "in" | "out") =>
+    run((out) =>
+      pipeFormat.file(
+        out,
+        { type: "offer", transfer: { ...summary, direction }, firstEntries: [] },
+        "server",
+        0,
+      ),
+    ).stderr;
+  expect(offer("in")).toBe("121chat: ← the server offers #1 notes: /accept me.txt (12 B)\n");
+  expect(offer("out")).toBe(
+    "121chat: → offering #1 notes: /accept me.txt (12 B): waiting for the server to accept\n",
+  );
+});
+
+test("a done line says how long the data flowed and at what rate", () => {
+  const transfer = {
+    id: 2,
+    direction: "in" as const,
+    name: "a.bin",
+    totalBytes: 3_000_000,
+    files: 1,
+    entries: 1,
+  };
+  const { stderr } = run((out) =>
+    pipeFormat.file(out, { type: "done", transfer, localName: "a.bin", resumedFrom: 0 }, "server", 1500),
+  );
+  expect(stderr).toBe(
+    "121chat: ✓ received #2 a.bin → a.bin, every file checked (2.9 MiB in 1.5 s, 2.0 MB/s)\n",
+  );
+});

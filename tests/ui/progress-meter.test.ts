@@ -23,6 +23,11 @@ test("elapsed time counts from the first report, not from the offer (a human too
 });
 
 test("durations and rates for people", () => {
+  expect(formatDuration(0.06)).toBe("0.1 s");
+  expect(formatDuration(2.44)).toBe("2.4 s");
+  expect(formatDuration(9.94)).toBe("9.9 s");
+  expect(formatDuration(9.96)).toBe("10 s");
+  expect(formatDuration(-1)).toBe("0.0 s");
   expect(formatDuration(44.6)).toBe("45 s");
   expect(formatDuration(200)).toBe("3 min 20 s");
   expect(formatDuration(7500)).toBe("2 h 5 min");

@@ -1,7 +1,8 @@
 /**
  * Test-only driver for the status line (tests/interactive/status-line.test.ts): the real InteractiveView in
- * a terminal, with a stand-in for the network. Nothing in the program sets the status yet, so this script
- * does, while it prints messages "from the peer" and the user types.
+ * a terminal, with a stand-in for the network. The program sets the status for an outage and for running
+ * transfers; this script sets it directly (InteractiveView.setStatus), with texts of its own and far more
+ * often, while it prints messages "from the peer" and the user types.
  *
  * It delivers MESSAGES messages, one every MESSAGE_EVERY_MS, and sets or clears the status every
  * STATUS_EVERY_MS meanwhile (far more often than the screen shows it). After the last message it sets the
