@@ -1,4 +1,5 @@
 import type { Socket, TCPSocketListener } from "bun";
+import { WriteQueue } from "./write-queue.ts";
 
 /**
  * A TCP relay in the test process that breaks connections on purpose (issue 10's test relay): it forwards
@@ -413,9 +414,7 @@ function describe(point: CutPoint): string {
 
 /** One socket of a link: what it receives goes to the link; what the link sends it is written in order. */
 class End {
-  private readonly queue: Uint8Array[] = [];
-  private ending = false;
-  private afterQueue: (() => void) | null = null;
+  private readonly writes: WriteQueue;
   closed = false;
 
   constructor(
@@ -423,37 +422,24 @@ class End {
     private readonly link: RelayLink,
     /** The direction of the bytes this end receives. */
     readonly direction: Direction,
-  ) {}
+  ) {
+    this.writes = new WriteQueue(socket);
+  }
 
   received(chunk: Uint8Array): void {
     this.link.received(this.direction, chunk);
   }
 
   send(bytes: Uint8Array): void {
-    this.queue.push(bytes);
-    this.flush();
+    this.writes.send(bytes);
   }
 
   flush(): void {
-    while (this.queue.length > 0) {
-      const chunk = this.queue[0] as Uint8Array;
-      const written = this.socket.write(chunk);
-      if (written < 0) return;
-      if (written < chunk.length) {
-        this.queue[0] = chunk.subarray(written);
-        return;
-      }
-      this.queue.shift();
-    }
-    if (this.ending) this.socket.end();
-    const then = this.afterQueue;
-    this.afterQueue = null;
-    then?.();
+    this.writes.flush();
   }
 
   endAfterQueue(): void {
-    this.ending = true;
-    this.flush();
+    this.writes.endAfterQueue();
   }
 
   /** Cuts this end once what was queued for it before the cut has been written, and `settleMs` more. */
@@ -464,8 +450,8 @@ class End {
       else this.socket.end();
     };
     const later = () => (settleMs > 0 ? setTimeout(cut, settleMs) : cut());
-    if (this.queue.length === 0) later();
-    else this.afterQueue = later;
+    if (this.writes.empty) later();
+    else this.writes.onDrained(later);
   }
 
   onClose(error: boolean): void {

@@ -1,5 +1,6 @@
 import { type Socket as NetSocket, connect as netConnect } from "node:net";
 import type { Socket } from "bun";
+import { WriteQueue } from "./write-queue.ts";
 
 /**
  * The socket under a hand-driven test peer (RawPeer, SecurePeer): writing with Bun's partial writes handled,
@@ -137,19 +138,19 @@ export const PEER_HANDLERS = {
 
 /** A Bun socket: `write` may take only part of a buffer, the rest is written on `drain`, in order. */
 class BunWire implements Wire {
-  private readonly queue: Uint8Array[] = [];
-  private flushed: (() => void)[] = [];
+  private readonly writes: WriteQueue;
 
-  constructor(private readonly socket: Socket<PeerData>) {}
+  constructor(private readonly socket: Socket<PeerData>) {
+    this.writes = new WriteQueue(socket);
+  }
 
   get localPort(): number {
     return this.socket.localPort;
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    this.queue.push(bytes);
-    const done = new Promise<void>((resolve) => this.flushed.push(resolve));
-    this.flush();
+    const done = new Promise<void>((resolve) => this.writes.onDrained(resolve));
+    this.writes.send(bytes);
     return done;
   }
 
@@ -166,25 +167,11 @@ class BunWire implements Wire {
   }
 
   closed(): void {
-    for (const resolve of this.flushed.splice(0)) resolve();
+    this.writes.releaseDrained();
   }
 
   drain(): void {
-    this.flush();
-  }
-
-  private flush(): void {
-    while (this.queue.length > 0) {
-      const chunk = this.queue[0] as Uint8Array;
-      const written = this.socket.write(chunk);
-      if (written < 0) return; // closing
-      if (written < chunk.length) {
-        this.queue[0] = chunk.subarray(written);
-        return; // the rest on `drain`
-      }
-      this.queue.shift();
-    }
-    for (const resolve of this.flushed.splice(0)) resolve();
+    this.writes.flush();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Socket, TCPSocketListener } from "bun";
+import { WriteQueue } from "./write-queue.ts";
 
 /**
  * A TCP relay in the test process, between a real client and a real server: it forwards every byte both
@@ -78,10 +79,9 @@ export class RecordingRelay {
 /** One side of a relayed connection: what it receives is recorded and written to the other side. */
 class End {
   peer: End | null = null;
-  private readonly queue: Uint8Array[] = [];
+  private readonly writes: WriteQueue;
   /** What arrived before the other side was connected. */
   private early: Uint8Array[] = [];
-  private ending = false;
 
   private readonly startedAt = performance.now();
   private taken = 0;
@@ -91,7 +91,9 @@ class End {
     private readonly record: Uint8Array[],
     /** Read from this end no faster than this (on average since it opened), when given. */
     private readonly bytesPerSecond?: number,
-  ) {}
+  ) {
+    this.writes = new WriteQueue(socket);
+  }
 
   received(chunk: Uint8Array): void {
     const copy = new Uint8Array(chunk); // Bun hands a buffer of its own, but a copy costs nothing here
@@ -126,27 +128,15 @@ class End {
   }
 
   send(bytes: Uint8Array): void {
-    this.queue.push(bytes);
-    this.flush();
+    this.writes.send(bytes);
   }
 
   flush(): void {
-    while (this.queue.length > 0) {
-      const chunk = this.queue[0] as Uint8Array;
-      const written = this.socket.write(chunk);
-      if (written < 0) return;
-      if (written < chunk.length) {
-        this.queue[0] = chunk.subarray(written);
-        return;
-      }
-      this.queue.shift();
-    }
-    if (this.ending) this.socket.end();
+    this.writes.flush();
   }
 
   private endAfterQueue(): void {
-    this.ending = true;
-    this.flush();
+    this.writes.endAfterQueue();
   }
 }
 
