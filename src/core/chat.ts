@@ -77,6 +77,8 @@ export interface Reconnecting {
   attempt: number;
   /** How long until that attempt starts. */
   delayMs: number;
+  /** Why the attempt before this one failed, in a few words ("connection refused"); none before the first. */
+  lastFailure?: string;
 }
 
 export interface Resumed {

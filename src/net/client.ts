@@ -5,7 +5,7 @@ import { Session } from "../core/session.ts";
 import { type ChannelUp, ClientHandshake, type HandshakeFailure } from "../secure/handshake.ts";
 import { Connection, type ConnectionData, socketHandlers } from "./connection.ts";
 import { DeadlineTimer, now } from "./deadline-timer.ts";
-import { describeNetError } from "./errors.ts";
+import { connectFailure, describeNetError } from "./errors.ts";
 import { HandshakeDriver } from "./handshake-driver.ts";
 import { LiveSession, type LiveSessionOwner, secureStart, viewOwner } from "./live-session.ts";
 import type { SessionTiming } from "./timing.ts";
@@ -147,6 +147,8 @@ function abortOn(live: LiveSession, failure: HandshakeFailure): void {
  */
 class Reconnector {
   private attempt = 0;
+  /** Why the last attempt failed, in a few words: the user's answer to "why is it still reconnecting?". */
+  private lastFailure: string | undefined;
   private busy = false;
   private stopped = false;
   private readonly timer = new DeadlineTimer(() => this.dialNow());
@@ -165,12 +167,13 @@ class Reconnector {
     this.busy = true;
     this.attempt++;
     const delayMs = reconnectDelay(this.attempt, Math.random());
-    this.view.reconnecting(live, { attempt: this.attempt, delayMs });
+    this.view.reconnecting(live, { attempt: this.attempt, delayMs, lastFailure: this.lastFailure });
     this.timer.set(now() + delayMs);
   }
 
   resumed(): void {
     this.attempt = 0;
+    this.lastFailure = undefined;
   }
 
   stop(): void {
@@ -189,8 +192,8 @@ class Reconnector {
         RECONNECT_CONNECT_TIMEOUT_MS,
         this.target,
       );
-    } catch {
-      this.retry(live);
+    } catch (error) {
+      this.retry(live, error instanceof DialError ? error.failure : String(error));
       return;
     }
     if (this.stopped || live.session.state !== "suspended") {
@@ -199,23 +202,31 @@ class Reconnector {
     }
     startHandshake(connection, live, handshake, (failure) => {
       if (failure.kind === "no-session" || failure.reason === "no such session to resume") {
-        live.abort(
-          "lost",
-          "the server no longer has this session (its resume window passed, or it restarted)",
-        );
-      } else this.retry(live);
+        live.abort("lost", "it no longer has this session: its resume window passed, or it restarted");
+      } else this.retry(live, failure.reason);
     });
     // Attached (or failed): from here the session's own events say what happens next.
     this.busy = false;
   }
 
-  private retry(live: LiveSession): void {
+  private retry(live: LiveSession, failure: string): void {
+    this.lastFailure = failure;
     this.busy = false;
     this.next(live);
   }
 }
 
-/** Makes the TCP connection (bounded by `timeoutMs`); rejects with one human sentence. */
+/** A connection that could not be made: `message` is one human sentence, `failure` its few words. */
+class DialError extends Error {
+  constructor(
+    message: string,
+    readonly failure: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Makes the TCP connection (bounded by `timeoutMs`); rejects with a DialError. */
 async function dial(host: string, port: number, timeoutMs: number, target: string): Promise<Connection> {
   let connection: Connection | undefined;
   const connecting = Bun.connect<ConnectionData>({
@@ -237,7 +248,8 @@ async function dial(host: string, port: number, timeoutMs: number, target: strin
     await Promise.race([connecting, timeout]);
   } catch (error) {
     connecting.then((socket) => socket.terminate()).catch(() => {});
-    throw new Error(describeNetError(error, target));
+    const failure = connectFailure(error) ?? (error instanceof Error ? error.message : String(error));
+    throw new DialError(describeNetError(error, target), failure);
   } finally {
     clearTimeout(timer);
   }

@@ -1,18 +1,12 @@
 /** One human sentence for a failed connect or listen, from the error's `code` where Bun gives one. */
 export function describeNetError(error: unknown, what: string): string {
+  const failure = connectFailure(error);
+  if (failure !== null) {
+    const hint = failure === "connection refused" ? " (is a 121chat server running there?)" : "";
+    return `could not connect to ${what}: ${failure}${hint}`;
+  }
   const code = (error as { code?: string } | null)?.code;
   switch (code) {
-    case "ECONNREFUSED":
-      return `could not connect to ${what}: connection refused (is a 121chat server running there?)`;
-    case "ENOTFOUND":
-    case "EAI_NONAME":
-    case "EAI_AGAIN":
-      return `could not connect to ${what}: unknown host`;
-    case "ETIMEDOUT":
-      return `could not connect to ${what}: timed out`;
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return `could not connect to ${what}: host unreachable`;
     case "EADDRINUSE":
       return `cannot listen on ${what}: the address is already in use`;
     case "EACCES":
@@ -24,6 +18,25 @@ export function describeNetError(error: unknown, what: string): string {
       const message = error instanceof Error ? error.message : String(error);
       return `${what}: ${message}${code ? ` (${code})` : ""}`;
     }
+  }
+}
+
+/** Why dialling failed, in a few words ("connection refused"), or null for an error without such a name. */
+export function connectFailure(error: unknown): string | null {
+  switch ((error as { code?: string } | null)?.code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_NONAME":
+    case "EAI_AGAIN":
+      return "unknown host";
+    case "ETIMEDOUT":
+      return "timed out";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable";
+    default:
+      return null;
   }
 }
 

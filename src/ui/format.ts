@@ -1,7 +1,7 @@
-import type { Resumed, SessionEnd } from "../core/chat.ts";
+import type { Reconnecting, Resumed, SessionEnd } from "../core/chat.ts";
 import type { PendingMessage } from "../core/pending-acks.ts";
 import type { StatsSnapshot } from "../core/stats.ts";
-import { type Bytes, prefix } from "../protocol/bytes.ts";
+import { type Bytes, encodeText, prefix } from "../protocol/bytes.ts";
 import { sanitizeToString } from "./sanitize.ts";
 
 /** A round-trip time for people: `0.42 ms`, `12.3 ms`, `1530 ms`. */
@@ -99,6 +99,14 @@ export function describeEnd(end: SessionEnd, peerName: string): string {
 }
 
 /** The session taken up again after an outage: `back after 2.4 s — 1 message resent`. */
+/**
+ * Why the last reconnect attempt failed, terminal-safe and short (a handshake's reason may be the server's
+ * ERROR text), or null before the first attempt.
+ */
+export function lastFailure({ lastFailure }: Reconnecting): string | null {
+  return lastFailure === undefined ? null : preview(encodeText(lastFailure), 80);
+}
+
 export function describeResumed({ afterMs, resent }: Resumed): string {
   return `back after ${(afterMs / 1000).toFixed(1)} s — ${resent} message${resent === 1 ? "" : "s"} resent`;
 }

@@ -13,7 +13,15 @@ import type { Role } from "../core/session.ts";
 import { type Bytes, prefix } from "../protocol/bytes.ts";
 import type { TransferEvent } from "../transfer/events.ts";
 import { COMMAND_HELP, type Input, parseInput } from "./commands.ts";
-import { describeEnd, describeResumed, formatBytes, formatMs, formatStats, formatUnacked } from "./format.ts";
+import {
+  describeEnd,
+  describeResumed,
+  formatBytes,
+  formatMs,
+  formatStats,
+  formatUnacked,
+  lastFailure,
+} from "./format.ts";
 import { blockLines, splitLines } from "./message-block.ts";
 import { ProgressMeter } from "./progress-meter.ts";
 import { sanitize } from "./sanitize.ts";
@@ -58,6 +66,7 @@ export class InteractiveView implements ChatView {
   private opened = false;
   /** The client during an outage: what the status line says is being done ("reconnecting…"). */
   private outageDoing: string | null = null;
+  private outageAside = "";
   private readonly statusParts = new Map<string, string>();
   /** Running transfers' meters, by direction and id: rate and time left from the receiver's reports. */
   private readonly meters = new Map<string, ProgressMeter>();
@@ -157,8 +166,13 @@ export class InteractiveView implements ChatView {
   }
 
   reconnecting(link: ChatLink, attempt: Reconnecting): void {
-    // One status line, updated in place, rather than a line per attempt.
-    this.outage(link, `reconnecting (attempt ${attempt.attempt})…`);
+    // One status line, updated in place, rather than a line per attempt; it says why the last one failed.
+    const failed = lastFailure(attempt);
+    this.outage(
+      link,
+      `reconnecting (attempt ${attempt.attempt})…`,
+      failed === null ? "" : `last try: ${failed}`,
+    );
   }
 
   resumed(_link: ChatLink, resumed: Resumed): void {
@@ -167,14 +181,18 @@ export class InteractiveView implements ChatView {
     this.screen.print(`${this.c.green("●")} ${describeResumed(resumed)}`);
   }
 
-  /** The status during an outage: what is being done, and how many of your messages wait for it. */
-  private outage(link: ChatLink, doing: string): void {
+  /**
+   * The status during an outage: what is being done, how many of your messages wait for it, and `aside`
+   * (why the last attempt failed).
+   */
+  private outage(link: ChatLink, doing: string, aside = ""): void {
     this.outageDoing = doing;
+    this.outageAside = aside;
     const waiting = link.unackedCount;
-    this.setStatusPart(
-      "outage",
-      waiting > 0 ? `${doing} ${waiting} message${waiting === 1 ? "" : "s"} waiting` : doing,
-    );
+    const parts = [doing];
+    if (waiting > 0) parts.push(`${waiting} message${waiting === 1 ? "" : "s"} waiting`);
+    if (aside !== "") parts.push(`· ${aside}`);
+    this.setStatusPart("outage", parts.join(" "));
   }
 
   delivered(_link: ChatLink, events: DeliveryEvent[]): undefined {
@@ -390,7 +408,7 @@ export class InteractiveView implements ChatView {
     this.marks.set(result.id, mark);
     if (this.marks.size > MARKS_KEPT) this.marks.delete(this.marks.keys().next().value as number);
     // Sent during an outage: it waits, and the status line counts it.
-    if (link.suspended && this.outageDoing !== null) this.outage(link, this.outageDoing);
+    if (link.suspended && this.outageDoing !== null) this.outage(link, this.outageDoing, this.outageAside);
     this.screen.prompt();
   }
 

@@ -1,5 +1,5 @@
 import { ByteParts, ByteRange, flat } from "../protocol/bytes.ts";
-import { describeEnd, formatUnacked } from "./format.ts";
+import { describeEnd, formatUnacked, lastFailure } from "./format.ts";
 import { FixedText } from "./output-batch.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 
@@ -78,8 +78,11 @@ export const jsonFormat: ScriptFormat = {
         ? { event: "connection-lost", reason: lost.reason, window_ms: Math.round(lost.windowMs) }
         : { event: "connection-lost", reason: lost.reason },
     ),
-  reconnecting: (out, { attempt, delayMs }) =>
-    emit(out, { event: "reconnecting", attempt, delay_ms: Math.round(delayMs) }),
+  reconnecting: (out, attempt) => {
+    const failed = lastFailure(attempt);
+    const event = { event: "reconnecting", attempt: attempt.attempt, delay_ms: Math.round(attempt.delayMs) };
+    emit(out, failed === null ? event : { ...event, last_error: failed });
+  },
   resumed: (out, { afterMs, resent }) => emit(out, { event: "resumed", after_ms: roundMs(afterMs), resent }),
   sent: (out, id, bytes) => out.stdout.push(`{"event":"sent","id":${id},"bytes":${bytes}}\n`),
   ack: (out, id, rttMs) =>

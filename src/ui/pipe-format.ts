@@ -1,4 +1,4 @@
-import { describeEnd, describeResumed, formatStats, formatUnacked } from "./format.ts";
+import { describeEnd, describeResumed, formatStats, formatUnacked, lastFailure } from "./format.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 import { checkingLine, describeCancelled, describeDone, describeOffer, safeName } from "./transfer-text.ts";
 
@@ -22,8 +22,11 @@ export const pipeFormat: ScriptFormat = {
         ? `the client's connection dropped (${lost.reason}): keeping the session for ${Math.round(lost.windowMs / 1000)} s`
         : `connection lost (${lost.reason}): reconnecting`,
     ),
-  reconnecting: (out, { attempt, delayMs }) =>
-    status(out, `reconnecting (attempt ${attempt}, in ${(delayMs / 1000).toFixed(1)} s)…`),
+  reconnecting: (out, attempt) => {
+    const failed = lastFailure(attempt);
+    const when = `attempt ${attempt.attempt}, in ${(attempt.delayMs / 1000).toFixed(1)} s`;
+    status(out, `reconnecting (${when})…${failed === null ? "" : ` last try: ${failed}`}`);
+  },
   resumed: (out, resumed) => status(out, describeResumed(resumed)),
   sent: () => {},
   ack: () => {},

@@ -320,7 +320,9 @@ test("the server restarted meanwhile: the client's resume is refused (no such se
   expect(performance.now() - openedAt).toBeLessThan(10_000); // at its next attempt, not at the window's end
   const ended = await client.waitFor((e) => e.event === "disconnected");
   expect(ended.kind).toBe("lost");
-  expect(String(ended.reason)).toContain("the server no longer has this session");
+  expect(String(ended.reason)).toContain(
+    "the server is gone (it no longer has this session: its resume window passed, or it restarted)",
+  );
   expect(ended.unacked).toEqual([2]);
   expect(client.stderr).toContain("#2 (18 B) never acknowledged");
   expect(of(client, "resumed")).toEqual([]);
@@ -348,7 +350,9 @@ test("the server's window passed before the client noticed the drop: its resume 
   expect(await exitOf(client, 15_000)).toBe(1);
   const ended = await client.waitFor((e) => e.event === "disconnected");
   expect(ended.kind).toBe("lost");
-  expect(String(ended.reason)).toContain("the server no longer has this session");
+  expect(String(ended.reason)).toContain(
+    "the server is gone (it no longer has this session: its resume window passed, or it restarted)",
+  );
   expect(of(client, "connection-lost")).toHaveLength(1);
   expect(of(client, "reconnecting")).toHaveLength(1);
   await expectClientChats(server, `${HOST}:${relay.port}`);

@@ -51,7 +51,11 @@ test(
     const attempts = client.events.filter((e) => e.event === "reconnecting");
     const ended = await client.waitFor((e) => e.event === "disconnected");
     // It tried to come back (the server is dead: refused) until the window was over, and not much longer.
-    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    // Backing off from 0.25 s (doubling), at least two attempts fit in the 2 s window.
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    // Each attempt after the first says why the one before failed: nothing listens there any more.
+    expect(attempts[0]?.last_error).toBeUndefined();
+    for (const attempt of attempts.slice(1)) expect(attempt.last_error).toBe("connection refused");
     expect(client.events.indexOf(lost)).toBeLessThan(client.events.indexOf(attempts[0] as JsonEvent));
     expect(client.events.some((e) => e.event === "resumed")).toBe(false);
     expect(exitedAfterMs).toBeGreaterThanOrEqual(RESUME_WINDOW_S * 1000 - 100);

@@ -106,10 +106,18 @@ describe("the JSON events of the contract, exactly", () => {
       event: "connection-lost",
       reason: "connection closed by peer",
     });
-    expect(oneEvent((out) => jsonFormat.reconnecting(out, { attempt: 3, delayMs: 1000.4 }))).toEqual({
+    expect(oneEvent((out) => jsonFormat.reconnecting(out, { attempt: 1, delayMs: 250.4 }))).toEqual({
+      event: "reconnecting",
+      attempt: 1,
+      delay_ms: 250,
+    });
+    // From the second attempt on, why the one before failed (terminal-safe: it may be the server's words).
+    const refused = { attempt: 3, delayMs: 1000.4, lastFailure: "connection refused\u001b[2J" };
+    expect(oneEvent((out) => jsonFormat.reconnecting(out, refused))).toEqual({
       event: "reconnecting",
       attempt: 3,
       delay_ms: 1000,
+      last_error: "connection refused\\e[2J",
     });
     expect(oneEvent((out) => jsonFormat.resumed(out, { afterMs: 4200.1234, resent: 2 }))).toEqual({
       event: "resumed",
@@ -312,7 +320,11 @@ describe("README's JSON section is the contract", () => {
         );
       case "reconnecting":
         return oneEvent((out) =>
-          jsonFormat.reconnecting(out, { attempt: doc.attempt as number, delayMs: doc.delay_ms as number }),
+          jsonFormat.reconnecting(out, {
+            attempt: doc.attempt as number,
+            delayMs: doc.delay_ms as number,
+            ...(doc.last_error === undefined ? {} : { lastFailure: doc.last_error as string }),
+          }),
         );
       case "resumed":
         return oneEvent((out) =>

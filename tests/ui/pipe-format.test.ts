@@ -96,3 +96,14 @@ test("a done line says how long the data flowed and at what rate", () => {
     "121chat: ✓ received #2 a.bin → a.bin, every file checked (2.9 MiB in 1.5 s, 2.0 MB/s)\n",
   );
 });
+
+test("a reconnect attempt says when, and from the second on why the last one failed", () => {
+  const lines = run((out) => {
+    pipeFormat.reconnecting(out, { attempt: 1, delayMs: 250 });
+    pipeFormat.reconnecting(out, { attempt: 2, delayMs: 1000, lastFailure: "connection refused" });
+  }).stderr;
+  expect(lines).toBe(
+    "121chat: reconnecting (attempt 1, in 0.3 s)…\n" +
+      "121chat: reconnecting (attempt 2, in 1.0 s)… last try: connection refused\n",
+  );
+});
