@@ -15,6 +15,12 @@ export const DATA_CHUNK = 64 * 1024 - HEADER_SIZE;
 /** Bytes read from disk ahead of sending: enough to keep the connection fed between reads; whole FILE_DATAs. */
 const READ_AHEAD = 8 * DATA_CHUNK;
 
+/** A read from disk not all sent yet: what is left of it, and the read itself (released once all is sent). */
+interface Buffered {
+  left: Uint8Array;
+  read: Uint8Array;
+}
+
 export type OutgoingState = "offered" | "checking" | "sending" | "finishing" | "done" | "cancelled";
 
 /**
@@ -38,9 +44,8 @@ export class OutgoingTransfer {
   private offset = 0;
   private readOffset = 0;
   private reading = false;
-  private buffered: Uint8Array[] = [];
-  /** The read each of `buffered` is (what is left of): released once all of it has gone out. */
-  private reads: Uint8Array[] = [];
+  /** Bytes read and not yet sent, in order. */
+  private buffered: Buffered[] = [];
   private bufferedBytes = 0;
   private hash: RunningHash | null = null;
   private window: FlowWindow;
@@ -192,8 +197,7 @@ export class OutgoingTransfer {
           this.cancel(`${path} changed while it was being sent (it is shorter than it was)`);
           return;
         }
-        this.buffered.push(result.bytes);
-        this.reads.push(result.bytes);
+        this.buffered.push({ left: result.bytes, read: result.bytes });
         this.bufferedBytes += result.bytes.length;
         this.readOffset += result.bytes.length;
         return;
@@ -368,23 +372,22 @@ export class OutgoingTransfer {
   }
 
   private takeBuffered(max: number): Uint8Array {
-    const first = this.buffered[0] as Uint8Array;
-    if (first.length <= max) {
+    const first = this.buffered[0] as Buffered;
+    const { left, read } = first;
+    if (left.length <= max) {
       this.buffered.shift();
-      const read = this.reads.shift() as Uint8Array;
-      this.bufferedBytes -= first.length;
+      this.bufferedBytes -= left.length;
       // Its last FILE_DATA is written now and sealed before this action is carried out (actions run later).
       this.out.action({ kind: "release", key: this.key, seq: this.seq, bytes: read });
-      return first;
+      return left;
     }
-    this.buffered[0] = first.subarray(max);
+    first.left = left.subarray(max);
     this.bufferedBytes -= max;
-    return first.subarray(0, max);
+    return left.subarray(0, max);
   }
 
   private dropBuffer(): void {
     this.buffered = [];
-    this.reads = [];
     this.bufferedBytes = 0;
   }
 
