@@ -1,4 +1,5 @@
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { errorCode } from "../disk/errors.ts";
 import { UsageError } from "./usage-error.ts";
 
 /**
@@ -26,7 +27,7 @@ export function checkDownloadDir(given: string | undefined, cwd = process.cwd())
 }
 
 function reason(error: unknown, ifMissing: string): string {
-  const code = (error as { code?: string }).code;
+  const code = errorCode(error);
   if (code === "ENOENT") return ifMissing;
   if (code === "EACCES" || code === "EPERM") return "cannot be written in (permission denied)";
   if (code === "EROFS") return "is on a read-only file system";
@@ -43,9 +44,8 @@ export function checkSendPath(given: string | undefined): void {
   try {
     statSync(given);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new UsageError(
-      `--send '${given}' ${code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : reason(error, "does not exist")}`,
-    );
+    // A missing path is ENOENT (reason says so) or ENOTDIR (a file on the way where a folder should be).
+    const missing = errorCode(error) === "ENOTDIR";
+    throw new UsageError(`--send '${given}' ${missing ? "does not exist" : reason(error, "does not exist")}`);
   }
 }
