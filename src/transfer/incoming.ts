@@ -122,7 +122,7 @@ export class IncomingTransfer {
       this.decline(reason);
       return;
     }
-    this.refuse(reason, "you");
+    this.refuse(reason);
   }
 
   /** The sender ended it. */
@@ -423,11 +423,11 @@ export class IncomingTransfer {
   }
 
   /** Ends the transfer with FILE_CANCEL (side 1) and its reason: a broken rule, a disk error, the user. */
-  private refuse(reason: string, by: "you" | "peer" = "you"): void {
+  private refuse(reason: string): void {
     if (this.ended) return;
     this.out.frame(FrameType.FILE_CANCEL, this.id, encodeCancel({ side: 1, reason }));
     this.discard();
-    this.finish(by, reason, false);
+    this.finish("you", reason, false);
   }
 
   /** The failing entry's partial is removed: it is never left under its final name or as a part. */
