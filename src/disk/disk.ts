@@ -323,15 +323,14 @@ export class Disk {
       if (path.length !== 1) throw new DiskFailure("a transfer's top folder must be one name");
       if (state.name !== null) throw new DiskFailure("this transfer already has its top folder or file");
       const name = path[0] as string;
-      for (let n = 0; n <= MAX_CLASHES; n++) {
-        const local = n === 0 ? name : clashName(name, n);
-        const made = await makeFolder(join(dl, local), mode);
-        if (made === null) continue;
-        state.name = name;
-        state.rootFolder = { local, id: made };
-        return { kind: "mkdir", key: action.key, seq: action.seq, localName: local };
-      }
-      throw new DiskFailure(`too many files named like "${name}" in the download folder`);
+      const made = await underFreeName(name, async (local) => {
+        const id = await makeFolder(join(dl, local), mode);
+        return id === null ? null : { local, id };
+      });
+      if (made === null) throw new DiskFailure(`too many files named like "${name}" in the download folder`);
+      state.name = name;
+      state.rootFolder = made;
+      return { kind: "mkdir", key: action.key, seq: action.seq, localName: made.local };
     }
     const parent = await this.folderOf(state, path);
     const last = path[path.length - 1] as string;
@@ -500,11 +499,11 @@ export class Disk {
         throw new DiskFailure("the partial file was moved or replaced");
       }
       if (part.root) {
-        for (let n = 0; n <= MAX_CLASHES && localName === undefined; n++) {
-          const candidate = n === 0 ? part.finalName : clashName(part.finalName, n);
-          if (await giveName(part.abs, join(dl, candidate))) localName = candidate;
-        }
-        if (localName === undefined) throw new DiskFailure(`too many files named like "${part.finalName}"`);
+        const named = await underFreeName(part.finalName, async (candidate) =>
+          (await giveName(part.abs, join(dl, candidate))) ? candidate : null,
+        );
+        if (named === null) throw new DiskFailure(`too many files named like "${part.finalName}"`);
+        localName = named;
         state.finished = true;
       } else if (!(await giveName(part.abs, join(part.dir, part.finalName)))) {
         throw new DiskFailure(`"${path.join("/")}" already exists`);
@@ -706,6 +705,18 @@ function resolveDownloadDir(path: string): string {
     throw new Error(`the download folder ${JSON.stringify(path)} is not a folder`);
   }
   return resolved;
+}
+
+/**
+ * Tries `name`, then its clash names `name (1)`, `name (2)`, … (up to MAX_CLASHES), until `take` gets one
+ * (returns non-null): returns what `take` returned for it, or null when every name was taken.
+ */
+async function underFreeName<T>(name: string, take: (local: string) => Promise<T | null>): Promise<T | null> {
+  for (let n = 0; n <= MAX_CLASHES; n++) {
+    const taken = await take(n === 0 ? name : clashName(name, n));
+    if (taken !== null) return taken;
+  }
+  return null;
 }
 
 /** The action's path with every component checked again by the receiver's rules (never trust the caller). */
