@@ -29,6 +29,7 @@ import {
   ZERO_HASH,
 } from "../../src/transfer/frames.ts";
 import { CuttingRelay } from "../helpers/cutting-relay.ts";
+import { expectFolderSettles, namesIn } from "../helpers/folders.ts";
 import { type JsonEvent, JsonProgram, TEST_CODE } from "../helpers/program.ts";
 import { RecordingRelay } from "../helpers/recording-relay.ts";
 import { SecurePeer } from "../helpers/secure-peer.ts";
@@ -113,21 +114,6 @@ async function describeTree(root: string): Promise<Record<string, string>> {
   };
   await visit(root);
   return out;
-}
-
-/** Every name in `dir` (recursively), relative to it, in order. */
-async function namesIn(dir: string): Promise<string[]> {
-  return ((await readdir(dir, { recursive: true })) as string[]).sort();
-}
-
-/** `dir` holds exactly `expected` once the receiver's disk has caught up, and still a little later. */
-async function expectFolderSettles(dir: string, expected: string[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (JSON.stringify(await namesIn(dir)) !== JSON.stringify(expected) && Date.now() < deadline) {
-    await Bun.sleep(20);
-  }
-  await Bun.sleep(100);
-  expect(await namesIn(dir)).toEqual(expected);
 }
 
 describe("a folder between two programs", () => {
