@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { generateCode } from "../src/secure/code.ts";
 import { CuttingRelay } from "../tests/helpers/cutting-relay.ts";
 import { newSeed, seeded } from "../tests/helpers/seeded.ts";
+import { waitUntil } from "../tests/helpers/wait.ts";
 import { type Side, SoakBooks } from "./soak/books.ts";
 import { EventProcess } from "./soak/event-process.ts";
 import { cpuSeconds, rssBytes, SAMPLES_PER_SECOND } from "./soak/memory.ts";
@@ -69,9 +70,11 @@ async function soak(options: SoakOptions): Promise<number> {
 
     const sending = await sendAtRate(books, { server, client }, options);
     const drainStart = performance.now();
-    await waitUntil("every message to be delivered and acknowledged", DRAIN_TIMEOUT_MS, () => {
-      return books.settled || sessionBroke(books, { server, client });
-    }).catch((error: Error) => books.problems.push(error.message));
+    await waitUntil(
+      () => books.settled || sessionBroke(books, { server, client }),
+      "every message is delivered and acknowledged",
+      { timeoutMs: DRAIN_TIMEOUT_MS, everyMs: 10 },
+    ).catch((error: Error) => books.problems.push(error.message));
     const drainS = (performance.now() - drainStart) / 1000;
     if (programs.chaos) await stopChaos(books, programs as Programs);
     const driverCpu = process.cpuUsage(cpuBefore.driver);
@@ -147,8 +150,9 @@ async function startPrograms(
   const env = { CHAT121_CODE: generateCode() };
   const server = new EventProcess(["server", "--host", HOST, "--port", "0"], record("server"), env);
   started.server = server;
-  await waitUntil("the server's listening event", START_TIMEOUT_MS, () => {
-    return books.events("server", "listening").length > 0;
+  await waitUntil(() => books.events("server", "listening").length > 0, "the server has reported listening", {
+    timeoutMs: START_TIMEOUT_MS,
+    everyMs: 10,
   });
   let port = books.events("server", "listening")[0]?.port as number;
   if (chaos) {
@@ -157,9 +161,11 @@ async function startPrograms(
   }
   const client = new EventProcess(["client", `${HOST}:${port}`], record("client"), env);
   started.client = client;
-  await waitUntil("both connected events", START_TIMEOUT_MS, () => {
-    return books.events("server", "connected").length > 0 && books.events("client", "connected").length > 0;
-  });
+  await waitUntil(
+    () => books.events("server", "connected").length > 0 && books.events("client", "connected").length > 0,
+    "both sides have reported connected",
+    { timeoutMs: START_TIMEOUT_MS, everyMs: 10 },
+  );
   return { server, client };
 }
 
@@ -231,18 +237,22 @@ async function stopChaos(books: SoakBooks, programs: Programs): Promise<void> {
   programs.chaos?.stop();
   const resumedAll = (side: Side) =>
     books.events(side, "resumed").length === books.events(side, "connection-lost").length;
-  await waitUntil("both sides to resume after the last cut", 30_000, () => {
-    return (resumedAll("client") && resumedAll("server")) || sessionBroke(books, programs);
-  }).catch((error: Error) => books.problems.push(error.message));
+  await waitUntil(
+    () => (resumedAll("client") && resumedAll("server")) || sessionBroke(books, programs),
+    "both sides have resumed after the last cut",
+    { timeoutMs: 30_000, everyMs: 10 },
+  ).catch((error: Error) => books.problems.push(error.message));
 }
 
 /** The client leaves at the end of its input (exit 0: all acknowledged); the server is stopped (exit 0). */
 async function endCleanly(books: SoakBooks, { server, client }: Programs): Promise<void> {
   client.endInput();
   const clientCode = await client.finished(15_000);
-  await waitUntil("the server to report the client's goodbye", 10_000, () => {
-    return books.events("server", "disconnected").length > 0;
-  }).catch((error: Error) => books.problems.push(error.message));
+  await waitUntil(
+    () => books.events("server", "disconnected").length > 0,
+    "the server reports the client's goodbye",
+    { timeoutMs: 10_000, everyMs: 10 },
+  ).catch((error: Error) => books.problems.push(error.message));
   server.kill("SIGTERM");
   const serverCode = await server.finished(10_000);
   await Promise.all([server.done, client.done]);
@@ -266,14 +276,6 @@ function sessionBroke(books: SoakBooks, { server, client }: Programs): boolean {
     books.events("server", "disconnected").length > 0 ||
     books.events("client", "disconnected").length > 0
   );
-}
-
-async function waitUntil(what: string, timeoutMs: number, condition: () => boolean): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(10);
-  }
 }
 
 function loadAverage(): string {

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanEnv, programCommand } from "../../tests/helpers/program.ts";
+import { cleanEnv, programCommand, testEnv } from "../../tests/helpers/program.ts";
 import { StampedLines } from "./lines.ts";
 import { listeningPort, PeakWatcher, type ProcessGroup, peakRssBytes } from "./processes.ts";
 import { withTimeout } from "./raw-client.ts";
@@ -92,7 +92,7 @@ async function appRound(
   encrypted: boolean,
 ): Promise<BulkRound> {
   // Encrypted: both sides given the same code. Not: both run version 1.
-  const env = encrypted ? { ...cleanEnv(), CHAT121_CODE: "orbit-lemon-swift" } : cleanEnv();
+  const env = encrypted ? testEnv() : cleanEnv();
   const plain = encrypted ? [] : ["--no-encryption"];
   const server = group.start(
     [

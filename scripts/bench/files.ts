@@ -7,7 +7,7 @@ import {
   type NamespaceLink,
   namespaceSupport,
 } from "../../tests/faults/support/netns.ts";
-import { cleanEnv, programCommand } from "../../tests/helpers/program.ts";
+import { programCommand, testEnv } from "../../tests/helpers/program.ts";
 import { StampedLines } from "./lines.ts";
 import {
   cpuMs,
@@ -26,7 +26,6 @@ import { median, percentile } from "./stats.ts";
  * namespaces, the sending side shaped to 20 Mbit/s with tc tbf).
  */
 
-const CODE = "orbit-lemon-swift";
 /** Bounds one transfer: even at 20 MB/s, 1 GiB takes under a minute. */
 const TIMEOUT_MS = 180_000;
 
@@ -158,7 +157,7 @@ async function appFileRound(
   received: string,
   bytes: number,
 ): Promise<FileBulkRound> {
-  const env = { ...cleanEnv(), CHAT121_CODE: CODE };
+  const env = testEnv();
   const server = group.start(
     [
       ...placed(placement),
@@ -335,7 +334,7 @@ async function shapedRound(
   bytes: number,
   intervalMs: number,
 ): Promise<ShapedRound> {
-  const env = { ...cleanEnv(), CHAT121_CODE: CODE };
+  const env = testEnv();
   const server = group.start(
     [
       ...link.inNamespace(link.server.namespace),

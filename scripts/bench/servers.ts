@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { cleanEnv, programCommand, ROOT } from "../../tests/helpers/program.ts";
+import { cleanEnv, programCommand, ROOT, TEST_CODE, testEnv } from "../../tests/helpers/program.ts";
 import { listeningPort, type ProcessGroup, type Started } from "./processes.ts";
 import type { Speech } from "./raw-client.ts";
 
@@ -12,9 +12,6 @@ export interface ServerUnderTest {
   speech: Speech;
 }
 
-/** The code the encrypted app server is given (a given code stays: every round's client uses it). */
-const BENCH_CODE = "orbit-lemon-swift";
-
 /**
  * The app's server in JSON mode on 127.0.0.1, its events going to /dev/null: version 1 (--no-encryption),
  * or version 2 with a given code. The same build either way, so the two differ only by the encryption.
@@ -23,14 +20,14 @@ export async function startAppServer(group: ProcessGroup, encrypted: boolean): P
   const args = [...programCommand(), "server", "--json", "--host", "127.0.0.1", "--port", "0"];
   const proc = group.start(encrypted ? args : [...args, "--no-encryption"], {
     stdout: Bun.file("/dev/null"),
-    env: encrypted ? { ...cleanEnv(), CHAT121_CODE: BENCH_CODE } : cleanEnv(),
+    env: encrypted ? testEnv() : cleanEnv(),
   });
   return encrypted
     ? {
         name: "app, encrypted",
         port: await listeningPort(proc),
         proc,
-        speech: { version: 2, code: BENCH_CODE },
+        speech: { version: 2, code: TEST_CODE }, // a given code stays: every round's client uses it
       }
     : { name: "app", port: await listeningPort(proc), proc, speech: { version: 1 } };
 }

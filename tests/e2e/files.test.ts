@@ -1,19 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import {
-  chmod,
-  lstat,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  rm,
-  symlink,
-  truncate,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { sha256File } from "../../scripts/checksums.ts";
 import { flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import { encodeFrame } from "../../src/protocol/encoder.ts";
@@ -29,6 +19,7 @@ import {
   ZERO_HASH,
 } from "../../src/transfer/frames.ts";
 import { CuttingRelay } from "../helpers/cutting-relay.ts";
+import { expectFolderSettles, namesIn } from "../helpers/folders.ts";
 import { type JsonEvent, JsonProgram, TEST_CODE } from "../helpers/program.ts";
 import { RecordingRelay } from "../helpers/recording-relay.ts";
 import { SecurePeer } from "../helpers/secure-peer.ts";
@@ -79,22 +70,6 @@ function sender(port: number, path: string, args: string[] = []): JsonProgram {
 
 const isEvent = (type: string) => (e: JsonEvent) => e.event === type;
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.allocUnsafe(4 * MIB);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest("hex");
-}
-
 /** Every path under `root` with its kind, permission bits, size and (files) SHA-256, in name order. */
 async function describeTree(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -113,21 +88,6 @@ async function describeTree(root: string): Promise<Record<string, string>> {
   };
   await visit(root);
   return out;
-}
-
-/** Every name in `dir` (recursively), relative to it, in order. */
-async function namesIn(dir: string): Promise<string[]> {
-  return ((await readdir(dir, { recursive: true })) as string[]).sort();
-}
-
-/** `dir` holds exactly `expected` once the receiver's disk has caught up, and still a little later. */
-async function expectFolderSettles(dir: string, expected: string[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (JSON.stringify(await namesIn(dir)) !== JSON.stringify(expected) && Date.now() < deadline) {
-    await Bun.sleep(20);
-  }
-  await Bun.sleep(100);
-  expect(await namesIn(dir)).toEqual(expected);
 }
 
 describe("a folder between two programs", () => {

@@ -7,6 +7,7 @@ import { flat } from "../../src/protocol/bytes.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import type { Frame } from "../../src/protocol/decoder.ts";
 import { encodeEntry, encodeOffer, parseAnswer, parseCancel } from "../../src/transfer/frames.ts";
+import { expectFolderSettles } from "../helpers/folders.ts";
 import { decodeText, utf8 } from "../helpers/frames.ts";
 import { type JsonEvent, JsonProgram, TEST_CODE } from "../helpers/program.ts";
 import { SecurePeer } from "../helpers/secure-peer.ts";
@@ -82,25 +83,6 @@ async function expectCancelledAndChatGoesOn(
   expect(await server.waitFor((e) => e.event === "message")).toMatchObject({ id: 1, text: "still there?" });
   expect(peer.frames.some((f) => f.type === FrameType.ERROR)).toBe(false);
   expect(server.events.some((e) => e.event === "disconnected")).toBe(false);
-}
-
-/** Every name in the download folder (recursively), relative to it. */
-async function namesIn(downloads: string): Promise<string[]> {
-  return ((await readdir(downloads, { recursive: true })) as string[]).sort();
-}
-
-/**
- * The download folder holds exactly `expected` once the program's disk has caught up (its disk actions run
- * after the frames that caused them: a part file is removed shortly after the cancel is said), and still
- * does a little later.
- */
-async function expectFolderSettles(downloads: string, expected: string[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (JSON.stringify(await namesIn(downloads)) !== JSON.stringify(expected) && Date.now() < deadline) {
-    await Bun.sleep(20);
-  }
-  await Bun.sleep(100);
-  expect(await namesIn(downloads)).toEqual(expected);
 }
 
 test("data beyond an entry's announced size: cancelled, nothing kept, the chat goes on", async () => {

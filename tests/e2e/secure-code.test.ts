@@ -1,6 +1,5 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { FrameType } from "../../src/protocol/constants.ts";
-import { waitUntil } from "../faults/support/wait.ts";
 import { exitOf } from "../helpers/bounded.ts";
 import { expectClientChats } from "../helpers/chat.ts";
 import { codeChanges, currentCode, NO_CODE, otherCode } from "../helpers/codes.ts";
@@ -9,6 +8,7 @@ import { decodeText } from "../helpers/frames.ts";
 import { PipeProgram } from "../helpers/pipe-program.ts";
 import { type JsonEvent, JsonProgram, TEST_CODE } from "../helpers/program.ts";
 import { SecurePeer } from "../helpers/secure-peer.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /**
  * Version 2's code, end to end with real processes on loopback (issue 8; protocol-v2 sections 1 and 6):

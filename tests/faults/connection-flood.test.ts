@@ -6,8 +6,8 @@ import { encodeHello } from "../../src/protocol/hello.ts";
 import { expectClientChats } from "../helpers/chat.ts";
 import { RawPeer } from "../helpers/frame-peer.ts";
 import { JsonProgram } from "../helpers/program.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { rssBytes } from "./support/proc.ts";
-import { waitUntil } from "./support/wait.ts";
 
 /**
  * 10,000 connections that send garbage or nothing, in bounded batches: the server refuses or outlives every

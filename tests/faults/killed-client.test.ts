@@ -5,9 +5,9 @@ import { encodeFrame } from "../../src/protocol/encoder.ts";
 import { expectClientChats } from "../helpers/chat.ts";
 import { RAW_PEER_PROGRAM_ARGS, RawPeer } from "../helpers/frame-peer.ts";
 import { JsonProgram } from "../helpers/program.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { msUntilNextClientServed, type NextClient } from "./support/next-client.ts";
 import { socketQueues } from "./support/proc.ts";
-import { waitUntil } from "./support/wait.ts";
 
 /**
  * A client that dies halfway through sending a large message: the server must report the end of the session,

@@ -3,7 +3,7 @@ import { FrameType } from "../../src/protocol/constants.ts";
 import { RAW_PEER_PROGRAM_ARGS, RawServer } from "../helpers/frame-peer.ts";
 import { PipeProgram } from "../helpers/pipe-program.ts";
 import { type JsonEvent, JsonProgram } from "../helpers/program.ts";
-import { waitUntil } from "./support/wait.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /**
  * The server goes away without a goodbye: the client must say so, exit 1 and list the messages the server

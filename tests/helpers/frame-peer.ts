@@ -11,6 +11,7 @@ import {
   type PeerData,
   PeerSocket,
 } from "./peer-socket.ts";
+import { waitUntil } from "./wait.ts";
 
 /**
  * The arguments every program a RawPeer talks to is started with, in this one place: RawPeer speaks version-1
@@ -100,11 +101,7 @@ export class RawServer {
 
   /** The first accepted connection, once there is one. */
   async firstPeer(timeoutMs = 10_000): Promise<RawPeer> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.peers.length === 0) {
-      if (Date.now() > deadline) throw new Error(`no connection within ${timeoutMs} ms`);
-      await Bun.sleep(10);
-    }
+    await waitUntil(() => this.peers.length > 0, "a connection is accepted", { timeoutMs, everyMs: 10 });
     return this.peers[0] as RawPeer;
   }
 

@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { rmSync } from "node:fs";
 import { cleanEnv, PROGRAM_VARIABLES, TEST_CODE } from "./program.ts";
 
@@ -292,6 +293,13 @@ export class Pane {
     const match = await this.waitForText(new RegExp(`^${marker}=(\\d+)$`, "m"), timeoutMs);
     return Number(match[1]);
   }
+}
+
+/** The cursor is on the last row with text, just after that text. */
+export async function expectCursorAtEnd(pane: Pane): Promise<void> {
+  const rows = await pane.rows();
+  const last = rows.findLastIndex((row) => row !== "");
+  expect(await pane.cursor()).toEqual({ x: Bun.stringWidth(rows[last] ?? ""), y: last });
 }
 
 /** The processes of `pids` that still run (zombies, which only wait for their parent to reap them, do not). */

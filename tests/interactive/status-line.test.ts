@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { type Pane, shellQuote, tmuxAvailable, withTmux } from "../helpers/tmux.ts";
+import { expectCursorAtEnd, shellQuote, tmuxAvailable, withTmux } from "../helpers/tmux.ts";
 import { literal, PROMPT, RTT } from "./chat-panes.ts";
 
 /**
@@ -14,13 +14,6 @@ const MESSAGES = 10;
 
 const message = (n: number) =>
   `peer message ${n} of ${MESSAGES}, long enough to wrap in a terminal sixty columns wide`;
-
-/** The cursor is just after the text of the last row that has any. */
-async function expectCursorAtEnd(pane: Pane): Promise<void> {
-  const rows = await pane.rows();
-  const last = rows.findLastIndex((row) => row !== "");
-  expect(await pane.cursor()).toEqual({ x: Bun.stringWidth(rows[last] ?? ""), y: last });
-}
 
 describe.skipIf(!tmuxAvailable())("the status line", () => {
   test("set and cleared while messages arrive and the user types: nothing lost, input intact, ✓ in place", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type Pane, tmuxAvailable, withTmux } from "../helpers/tmux.ts";
+import { expectCursorAtEnd, type Pane, tmuxAvailable, withTmux } from "../helpers/tmux.ts";
 import { literal, PROMPT, RTT, say, startChat } from "./chat-panes.ts";
 
 /**
@@ -12,15 +12,6 @@ import { literal, PROMPT, RTT, say, startChat } from "./chat-panes.ts";
 /** Waits until `pane` ends with the prompt and `typed`, joined across rows. */
 async function waitForInput(pane: Pane, typed: string): Promise<string> {
   return pane.waitUntil((screen) => screen.endsWith(`${PROMPT} ${typed}`), `input "${typed}"`);
-}
-
-/** The cursor is on the last row with text, just after that text. */
-async function expectCursorAtEnd(pane: Pane): Promise<void> {
-  const rows = await pane.rows();
-  while (rows.length > 0 && rows[rows.length - 1] === "") rows.pop();
-  const cursor = await pane.cursor();
-  expect(cursor.y).toBe(rows.length - 1);
-  expect(cursor.x).toBe(Bun.stringWidth(rows[rows.length - 1] ?? ""));
 }
 
 /** Every message shown whole, each on its own (joined) line, in order; `typed` once, as the last line. */

@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { CuttingRelay } from "../helpers/cutting-relay.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /**
  * The resume tests trust the cutting relay to cut exactly where and how it is told; these check that it does,
@@ -61,17 +62,13 @@ async function setUp() {
     socket: handlers,
   });
   cleanups.push(() => client.socket.terminate());
-  await until(() => accepted.length === 1);
+  await until(() => accepted.length === 1, "the relay has passed the connection on");
   return { relay, client, server: accepted[0] as Peer, accepted };
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(5);
-  }
-}
+/** Polls every 5 ms, for at most 5 s. */
+const until = (condition: () => boolean, what: string) =>
+  waitUntil(condition, what, { timeoutMs: 5000, everyMs: 5 });
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
@@ -79,7 +76,10 @@ test("forwards both ways unchanged until told otherwise", async () => {
   const { client, server } = await setUp();
   client.socket.write(bytes(1000, 1));
   server.socket.write(bytes(700, 2));
-  await until(() => received(server).length === 1000 && received(client).length === 700);
+  await until(
+    () => received(server).length === 1000 && received(client).length === 700,
+    "both ends have all the bytes",
+  );
   expect(received(server).every((b) => b === 1)).toBe(true);
 });
 
@@ -89,7 +89,7 @@ test("a reset after exactly N bytes of a direction: the peers get those bytes, t
   const cut = link.cutAt({ direction: "to-server", afterBytes: 1234 }, { how: "reset" });
   client.socket.write(bytes(5000, 7));
   await cut;
-  await until(() => server.closed !== null && client.closed !== null);
+  await until(() => server.closed !== null && client.closed !== null, "both ends are closed");
   expect(received(server).length).toBe(1234);
   expect(server.closed?.error).toBe("ECONNRESET");
   expect(client.closed?.error).toBe("ECONNRESET");
@@ -108,7 +108,7 @@ test("a plain close on a record boundary: the bytes before it, then a clean end 
   // One byte at a time: the boundaries must be found however the stream is split.
   for (const byte of stream) client.socket.write(new Uint8Array([byte]));
   await cut;
-  await until(() => server.closed !== null && client.closed !== null);
+  await until(() => server.closed !== null && client.closed !== null, "both ends are closed");
   expect(received(server).length).toBe(87 + 41 + 14 + 24);
   expect(link.recordStart("to-server", 1)).toBe(87 + 41 + 14);
   expect(server.closed?.error).toBeNull();
@@ -119,7 +119,7 @@ test("a cut toward one end only: that end is cut, the other is held open and sil
   const { relay, client, server } = await setUp();
   const link = await relay.link(0);
   link.cut({ how: "reset", sides: "client" });
-  await until(() => client.closed !== null);
+  await until(() => client.closed !== null, "the client is closed");
   server.socket.write(bytes(100, 3));
   await Bun.sleep(100);
   expect(server.closed).toBeNull();
@@ -133,7 +133,7 @@ test("a hold forwards nothing and passes no close on; a cut point not reached gi
   link.hold();
   client.socket.write(bytes(10, 1));
   client.socket.end();
-  await until(() => client.closed !== null);
+  await until(() => client.closed !== null, "the client is closed");
   await Bun.sleep(100);
   expect(received(server).length).toBe(0);
   expect(server.closed).toBeNull();
@@ -143,7 +143,7 @@ test("a hold forwards nothing and passes no close on; a cut point not reached gi
   const started = performance.now();
   await other.cutAt({ direction: "to-client", afterBytes: 10_000 }, { how: "close" }, 200);
   expect(performance.now() - started).toBeGreaterThanOrEqual(190);
-  await until(() => second.client.closed !== null);
+  await until(() => second.client.closed !== null, "the second client is closed");
 });
 
 test("while refusing, a new connection is cut at once and the server never sees it", async () => {
@@ -156,7 +156,7 @@ test("while refusing, a new connection is cut at once and the server never sees 
     data: refused,
     socket: handlers,
   });
-  await until(() => refused.closed !== null);
+  await until(() => refused.closed !== null, "the refused connection is closed");
   expect(refused.closed?.error).toBe("ECONNRESET");
   await Bun.sleep(50);
   expect(accepted).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { waitUntil } from "../../helpers/wait.ts";
 
 /**
  * Two network namespaces joined by a veth pair, made for one test: the addresses exist only inside them, so
@@ -89,11 +90,7 @@ export function createNamespaceLink(): NamespaceLink {
     down: () => run("ip", "-n", client.namespace, "link", "set", clientEnd, "down"),
     async up() {
       run("ip", "-n", client.namespace, "link", "set", clientEnd, "up");
-      const deadline = performance.now() + 10_000;
-      while (!bothUp()) {
-        if (performance.now() > deadline) throw new Error("the veth link did not come back up within 10 s");
-        await Bun.sleep(20);
-      }
+      await waitUntil(bothUp, "the veth link is back up", { timeoutMs: 10_000 });
     },
     remove,
   };
