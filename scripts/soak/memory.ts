@@ -32,7 +32,7 @@ export interface WindowSummary {
 
 /**
  * Allowed growth of the floor from the first window after warm-up to the last window: 10% for windows of ten
- * seconds (a run of 30 s or more). Shorter windows hold fewer seconds' minima, and their floors differed by
+ * seconds (a run of 24 s or more). Shorter windows hold fewer seconds' minima, and their floors differed by
  * up to ±9% between runs with nothing kept (10 s runs), so they are allowed 20%: still far below what a
  * real leak does in such a run (keeping every message received: +52% to +61% in a 20 s run).
  */

@@ -200,6 +200,9 @@ class Reconnector {
       connection.terminate();
       return;
     }
+    // Should this connection come up and then drop before the session is resumed, that is what the next
+    // attempt says about this one (a failed handshake says its own reason; a resume clears it).
+    this.lastFailure = "the connection dropped during the resume";
     startHandshake(connection, live, handshake, (failure) => {
       if (failure.kind === "no-session" || failure.reason === "no such session to resume") {
         live.abort("lost", "it no longer has this session: its resume window passed, or it restarted");

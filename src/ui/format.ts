@@ -98,7 +98,6 @@ export function describeEnd(end: SessionEnd, peerName: string): string {
   }
 }
 
-/** The session taken up again after an outage: `back after 2.4 s — 1 message resent`. */
 /**
  * Why the last reconnect attempt failed, terminal-safe and short (a handshake's reason may be the server's
  * ERROR text), or null before the first attempt.
@@ -107,6 +106,7 @@ export function lastFailure({ lastFailure }: Reconnecting): string | null {
   return lastFailure === undefined ? null : preview(encodeText(lastFailure), 80);
 }
 
+/** The session taken up again after an outage: `back after 2.4 s — 1 message resent`. */
 export function describeResumed({ afterMs, resent }: Resumed): string {
   return `back after ${(afterMs / 1000).toFixed(1)} s — ${resent} message${resent === 1 ? "" : "s"} resent`;
 }

@@ -199,6 +199,14 @@ test("drops during the resume itself (mid-HELLO, before CONFIRM, mid-RESUME, bef
   expect(of(client, "resumed")).toHaveLength(1);
   // A drop during a resume is not a new drop: the attempts count on (and back off) from the first.
   expect(of(client, "reconnecting").map((e) => e.attempt)).toEqual([1, 2, 3, 4, 5]);
+  // Each attempt says why the one before failed: the first link was cut inside the HELLO (a failed
+  // handshake, by its own reason); the others came up and were cut before the session was resumed.
+  const said = of(client, "reconnecting").map((e) => e.last_error);
+  const DURING_RESUME = "the connection dropped during the resume";
+  expect(said[0]).toBeUndefined();
+  expect(said[1]).toBeString();
+  expect(said[1]).not.toBe(DURING_RESUME);
+  expect(said.slice(2)).toEqual([DURING_RESUME, DURING_RESUME, DURING_RESUME]);
   // The server completes a resume only on a link where it got the client's RESUME (at most the third,
   // cut inside the server's RESUME), and counts that link's loss as a drop of its own; the last resumes.
   expect(of(server, "resumed").length).toBeGreaterThanOrEqual(1);
