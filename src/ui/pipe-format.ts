@@ -34,9 +34,9 @@ export const pipeFormat: ScriptFormat = {
     out.stdout.pushBytes(payload);
     out.stdout.push(NEWLINE);
   },
-  disconnected(out, end, peerName) {
+  disconnected(out, end, peerName, opened) {
     status(out, `disconnected: ${describeEnd(end, peerName)}`);
-    for (const line of formatStats(end.stats)) status(out, line);
+    if (opened) for (const line of formatStats(end.stats)) status(out, line);
     for (const line of formatUnacked(end.unacked)) status(out, line);
   },
   error: (out, message) => status(out, `error: ${message}`),

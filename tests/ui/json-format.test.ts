@@ -198,7 +198,7 @@ describe("the JSON events of the contract, exactly", () => {
 
   test("disconnected, with the reason, the kind and no unacked ids; a hostile reason arrives escaped", () => {
     const end: SessionEnd = { kind: "peer-bye", reason: "bye \x1b[2J", stats, unacked: [] };
-    expect(oneEvent((out) => jsonFormat.disconnected(out, end, "server"))).toEqual({
+    expect(oneEvent((out) => jsonFormat.disconnected(out, end, "server", true))).toEqual({
       event: "disconnected",
       reason: "the server left the chat (bye \\e[2J)",
       kind: "peer-bye",
@@ -209,7 +209,7 @@ describe("the JSON events of the contract, exactly", () => {
   test("disconnected: kind is how the session ended, each of the documented kinds as it is", () => {
     for (const kind of CLOSE_KINDS) {
       const end: SessionEnd = { kind, reason: "why", stats, unacked: [] };
-      const event = oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
+      const event = oneEvent((out) => jsonFormat.disconnected(out, end, "client", true));
       expect(event).toEqual({ event: "disconnected", reason: describeEnd(end, "client"), kind, unacked: [] });
     }
   });
@@ -224,7 +224,7 @@ describe("the JSON events of the contract, exactly", () => {
         { id: 9, sentAt: 1, payload: utf8("and another") },
       ],
     };
-    const { events, stderr } = run((out) => jsonFormat.disconnected(out, end, "server"));
+    const { events, stderr } = run((out) => jsonFormat.disconnected(out, end, "server", true));
     expect(events).toEqual([
       {
         event: "disconnected",
@@ -346,7 +346,7 @@ describe("README's JSON section is the contract", () => {
         const unacked = (doc.unacked as number[]).map((n) => ({ id: n, sentAt: 0, payload: utf8("x") }));
         // The documented reason is what describeEnd says for this kind with no reason from the peer.
         const end: SessionEnd = { kind, reason: "", stats, unacked };
-        return oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
+        return oneEvent((out) => jsonFormat.disconnected(out, end, "client", true));
       }
       case "error":
         return oneEvent((out) => jsonFormat.error(out, doc.message as string));

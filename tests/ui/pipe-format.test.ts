@@ -51,7 +51,7 @@ test("disconnected: reason, stats and unacknowledged messages on stderr, escaped
     stats: { sent: 1, sentBytes: 3, received: 0, receivedBytes: 0, acked: 0, unacked: 1, rtt: null },
     unacked: [{ id: 1, sentAt: 0, payload: utf8("abc") }],
   };
-  const { stdout, stderr } = run((out) => pipeFormat.disconnected(out, end, "server"));
+  const { stdout, stderr } = run((out) => pipeFormat.disconnected(out, end, "server", true));
   expect(stdout.length).toBe(0);
   expect(stderr.split("\n")).toEqual([
     "121chat: disconnected: the server left the chat (\\e[2J)",
@@ -61,6 +61,19 @@ test("disconnected: reason, stats and unacknowledged messages on stderr, escaped
     "121chat:   #1 (3 B) abc",
     "",
   ]);
+});
+
+test("a session that never started (a refused code, a BUSY) ends without a summary of nothing", () => {
+  const end: SessionEnd = {
+    kind: "code-mismatch",
+    reason: "the code did not match",
+    stats: { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, acked: 0, unacked: 0, rtt: null },
+    unacked: [],
+  };
+  const { stderr } = run((out) => pipeFormat.disconnected(out, end, "server", false));
+  expect(stderr).toBe(
+    "121chat: disconnected: the code did not match: the server has replaced it with a new one (unless its code is fixed); check the server's screen and try again\n",
+  );
 });
 
 test("an offer names the file whole, even a name that reads like the interactive /accept hint", () => {
