@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { RttHistogram } from "../../src/core/rtt-histogram.ts";
+import { seeded } from "../helpers/seeded.ts";
 
 /** The stated precision: a percentile is within ±0.8 % of the true sample. */
 const TOLERANCE = 0.008;
@@ -9,18 +10,6 @@ function exactPercentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1] as number;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function histogramOf(samples: readonly number[]): RttHistogram {
@@ -68,7 +57,7 @@ describe("RttHistogram", () => {
 
   test("random samples from 1 µs to 1000 s: every percentile within ±0.8 % of the exact one", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const next = random(seed);
+      const next = seeded(seed);
       const count = 1 + Math.floor(next() * 5000);
       // Log-uniform: as many samples near a microsecond as near a quarter of an hour.
       const samples = Array.from({ length: count }, () => 10 ** (next() * 9 - 3));
