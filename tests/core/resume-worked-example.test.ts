@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import type { Channel } from "../../src/core/channel.ts";
 import { Session, type SessionEvent } from "../../src/core/session.ts";
 import { FrameType, frameTypeName, isRecordFrameType } from "../../src/protocol/constants.ts";
 import { concat, decodeChunks, decodeText, frameBytes, type PlainFrame } from "../helpers/frames.ts";
+import { transparentChannel } from "../helpers/session-wire.ts";
 
 /**
  * docs/protocol.md, "Version 2: a worked example of a resume", replayed on a client and a server Session:
@@ -11,11 +11,6 @@ import { concat, decodeChunks, decodeText, frameBytes, type PlainFrame } from ".
  * them lost on purpose, as the example loses them.
  */
 
-const clear = (): Channel => ({
-  encrypted: true,
-  open: (chunk, deliver) => deliver(chunk),
-  seal: (frames) => frames,
-});
 const newSession = (role: "client" | "server") =>
   new Session({ role, version: 2, maxMessage: 1 << 20, now: 0, resumeWindowMs: 60_000 });
 
@@ -90,8 +85,8 @@ test("the worked example of a resume in docs/protocol.md", () => {
   const server = newSession("server");
 
   // t = 0: the session opens (SESSION with the server's window).
-  server.attach(clear(), 0, 1 << 20);
-  client.attach(clear(), 0, 1 << 20);
+  server.attach(transparentChannel(), 0, 1 << 20);
+  client.attach(transparentChannel(), 0, 1 << 20);
   expect(deliver(server, client, 0)).toEqual(["SESSION 60000"]);
   expect(events(client)).toEqual(["open window 60000 ms"]);
   events(server);
@@ -129,8 +124,8 @@ test("the worked example of a resume in docs/protocol.md", () => {
   expect(server.takeOutput()).toEqual([]);
 
   // t = 300: the client's new connection is up (mode-1 handshake); each side's first frame is its RESUME.
-  server.attach(clear(), 300, 1 << 20);
-  client.attach(clear(), 300, 1 << 20);
+  server.attach(transparentChannel(), 300, 1 << 20);
+  client.attach(transparentChannel(), 300, 1 << 20);
   // t = 302: each gets the other's RESUME: settles what the peer has, resends the rest, then the queue.
   expect(exchange(client, server, 302)).toEqual({ client: ["RESUME 1"], server: ["RESUME 2"] });
   expect(events(server)).toEqual(["ack 1 before_drop", "resumed after 252 ms, resent 1"]);

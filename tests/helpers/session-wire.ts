@@ -2,12 +2,19 @@
  * A tiny in-memory "wire" for Session tests: two sans-I/O sessions connected back to back by moving what one
  * side's takeOutput() returns into the other side's receive(), with a clock the test sets by hand.
  */
+import { type Channel, PLAIN_CHANNEL } from "../../src/core/channel.ts";
 import { Session, type SessionEvent, type SessionOptions } from "../../src/core/session.ts";
 import { concat } from "./frames.ts";
 
 export type SideOptions = Partial<Omit<SessionOptions, "role" | "now">>;
 
 export const T0 = 1_000;
+
+/**
+ * A version-2 channel that passes the frames through as they are: the records' sealing has tests of its own,
+ * and this way a session test can read, cut and lose frames on the wire.
+ */
+export const transparentChannel = (): Channel => ({ ...PLAIN_CHANNEL, encrypted: true });
 
 export function clientSession(options: SideOptions = {}, now = T0): Session {
   return new Session({ role: "client", maxMessage: 1024, ...options, now });

@@ -9,16 +9,13 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Channel } from "../../src/core/channel.ts";
 import { Session, type SessionEvent } from "../../src/core/session.ts";
 import { flat } from "../../src/protocol/bytes.ts";
 import { concat } from "../helpers/frames.ts";
+import { transparentChannel } from "../helpers/session-wire.ts";
+import { other, type Side } from "./session-model.ts";
 
-type Side = "client" | "server";
 const SIDES: readonly Side[] = ["client", "server"];
-const other = (side: Side): Side => (side === "client" ? "server" : "client");
-
-const transparent: Channel = { encrypted: true, open: (chunk, deliver) => deliver(chunk), seal: (f) => f };
 
 export interface ResumeSetup {
   windowMs: number;
@@ -187,10 +184,10 @@ export class ResumeWorld {
     this.wire = { toClient: new Uint8Array(0), toServer: new Uint8Array(0) };
     const server = this.parties.server;
     const client = this.parties.client;
-    server.session.attach(transparent, this.now, 1 << 16);
+    server.session.attach(transparentChannel(), this.now, 1 << 16);
     server.on = this.generation;
     this.collect("server");
-    client.session.attach(transparent, this.now, 1 << 16);
+    client.session.attach(transparentChannel(), this.now, 1 << 16);
     client.on = this.generation;
     this.collect("client");
   }

@@ -16,8 +16,7 @@ import { SecureChannel } from "../../src/secure/secure-channel.ts";
 import { concat } from "../helpers/frames.ts";
 import { CLIENT_MAX, POOL_SIZE, SERVER_MAX, transcript } from "./handshake-properties.ts";
 import { type Fill, fillBytes, recordsPerKeyArb } from "./secure-arbitraries.ts";
-
-type Side = "client" | "server";
+import { other, type Side } from "./session-model.ts";
 
 /** A bit to flip in the `record`-th record (counted from 0) one side writes on the connection. */
 interface Tamper {
@@ -246,7 +245,6 @@ export function secureSessionsDeliverExactlyOnce() {
         sent: [],
       },
     };
-    const other = (side: Side): Side => (side === "client" ? "server" : "client");
     for (const side of ["client", "server"] as const) {
       const up = side === "client" ? t.clientUp : t.serverUp;
       const tamper = c.tamper?.from === side ? c.tamper : null;

@@ -14,7 +14,7 @@ import { type Frame, FrameDecoder } from "../../src/protocol/decoder.ts";
 import { concat, frameBytes } from "../helpers/frames.ts";
 
 export type Side = "client" | "server";
-const other = (side: Side): Side => (side === "client" ? "server" : "client");
+export const other = (side: Side): Side => (side === "client" ? "server" : "client");
 
 export interface Setup {
   clientMax: number;
