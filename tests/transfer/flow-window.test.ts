@@ -19,6 +19,21 @@ function stream(w: FlowWindow, from: number, bytes: number, step: number, now: n
   return now;
 }
 
+/**
+ * `count` chunks of `step` bytes, one at a time: each is sent, heard of 1 ms later (a report of everything so
+ * far), and the next goes `gapMs` after that report. Returns the time after the last.
+ */
+function sendAndHear(w: FlowWindow, count: number, step: number, gapMs: number): number {
+  let now = 0;
+  for (let at = 0; at < count * step; at += step) {
+    w.sentBytes(step, now);
+    now += 1;
+    w.progress(at + step, now);
+    now += gapMs;
+  }
+  return now;
+}
+
 describe("the flow window", () => {
   test("starts at the spec's floor of 1 MiB: nothing is known yet", () => {
     const w = new FlowWindow(0, 0);
@@ -49,13 +64,7 @@ describe("the flow window", () => {
   test("a slow link with fine-grained reports: the window shrinks to about one round trip, not 1 MiB", () => {
     const w = new FlowWindow(0, 0);
     // 64 KiB every 26 ms: 2.5 MB/s (20 Mbit/s), each byte heard of 1 ms after it went out at best.
-    let now = 0;
-    for (let at = 0; at < 40 * 65536; at += 65536) {
-      w.sentBytes(65536, now);
-      now += 1;
-      w.progress(at + 65536, now);
-      now += 25;
-    }
+    sendAndHear(w, 40, 65536, 25);
     // 2.5 MB/s × (1 + 25) ms is 65 KB: below the fine floor, so the floor it is (128 KiB, about 50 ms).
     expect((2.5e6 / 1000) * (1 + TARGET_DELAY_MS)).toBeLessThan(FINE_FLOOR);
     expect(w.size).toBe(FINE_FLOOR);
@@ -63,25 +72,13 @@ describe("the flow window", () => {
 
   test("coarse reports (every 256 KiB, as the spec allows) keep the floor at 1 MiB", () => {
     const w = new FlowWindow(0, 0);
-    let now = 0;
-    for (let at = 0; at < 40 * 262144; at += 262144) {
-      w.sentBytes(262144, now);
-      now += 1;
-      w.progress(at + 262144, now);
-      now += 100;
-    }
+    sendAndHear(w, 40, 262144, 100);
     expect(w.size).toBe(SPEC_FLOOR);
   });
 
   test("a full window with no report for a while goes back to 1 MiB for good", () => {
     const w = new FlowWindow(0, 0);
-    let now = 0;
-    for (let at = 0; at < 40 * 65536; at += 65536) {
-      w.sentBytes(65536, now);
-      now += 1;
-      w.progress(at + 65536, now);
-      now += 25;
-    }
+    const now = sendAndHear(w, 40, 65536, 25);
     expect(w.size).toBeLessThan(SPEC_FLOOR);
     w.sentBytes(w.allowance(now), now);
     expect(w.allowance(now + 10)).toBe(0);
