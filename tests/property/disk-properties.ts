@@ -4,7 +4,6 @@ import {
   lstat,
   mkdir,
   mkdtemp,
-  readdir,
   readFile,
   readlink,
   rename,
@@ -19,6 +18,7 @@ import { Disk } from "../../src/disk/disk.ts";
 import { entryComponents, PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
 import { settleDisk } from "../helpers/disk.ts";
+import { expectConfined, walk } from "./confinement.ts";
 
 /**
  * The disk adapter under hostile action sequences (issue 11): whatever mkdir/open/write/finalize/discard/
@@ -360,15 +360,7 @@ async function runCase(base: string, initial: Record<string, PlantKind>, steps: 
   await disk.close();
 
   const after = await snapshotTree(outside);
-  if (JSON.stringify(after) !== JSON.stringify(before)) {
-    throw new Error(
-      `outside the download folder changed:\nbefore ${JSON.stringify(before)}\nafter  ${JSON.stringify(after)}`,
-    );
-  }
-  const siblings = (await readdir(base)).sort();
-  if (JSON.stringify(siblings) !== JSON.stringify(["downloads", "outside"])) {
-    throw new Error(`something was made beside the download folder: ${siblings.join(", ")}`);
-  }
+  await expectConfined(base, before, after);
   for (const [abs, snapshot] of planted) {
     // A plain file under a part file's name is a partial from an earlier run, by the spec's rules: it may be
     // continued, started over, finished or removed. Everything else planted stays exactly as it was.
@@ -443,22 +435,5 @@ async function snapshotOne(abs: string): Promise<Snapshot> {
 async function snapshotTree(root: string): Promise<[string, Snapshot][]> {
   const out: [string, Snapshot][] = [];
   for (const [abs] of await walk(root)) out.push([relative(root, abs), await snapshotOne(abs)]);
-  return out;
-}
-
-/** Every path under `root`, depth first in name order, with its lstat (links not followed). */
-async function walk(
-  root: string,
-): Promise<[string, Awaited<ReturnType<typeof lstat>> & { mode: number; nlink: number }][]> {
-  const out: [string, Awaited<ReturnType<typeof lstat>> & { mode: number; nlink: number }][] = [];
-  const visit = async (dir: string) => {
-    for (const name of (await readdir(dir)).sort()) {
-      const abs = join(dir, name);
-      const info = await lstat(abs);
-      out.push([abs, info]);
-      if (info.isDirectory()) await visit(abs);
-    }
-  };
-  await visit(root);
   return out;
 }

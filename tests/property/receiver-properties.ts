@@ -1,16 +1,5 @@
 import { createHash } from "node:crypto";
-import {
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  symlink,
-  utimes,
-  writeFile,
-} from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import fc from "fast-check";
@@ -22,6 +11,7 @@ import { PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import { type OutgoingFrame, Transfers } from "../../src/transfer/transfers.ts";
 import type { DiskResult } from "../../src/transfer/types.ts";
 import { settleDisk } from "../helpers/disk.ts";
+import { expectConfined, walk } from "./confinement.ts";
 
 /**
  * The receiver's rules end to end (issue 11, "path rules as a property test"): random sequences of
@@ -455,15 +445,7 @@ async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> 
 
   // Nothing outside changed or was read through a link; nothing was made beside the download folder.
   const after = await snapshotOutside(outside);
-  if (JSON.stringify(after) !== JSON.stringify(before)) {
-    throw new Error(
-      `outside the download folder changed:\nbefore ${JSON.stringify(before)}\nafter  ${JSON.stringify(after)}`,
-    );
-  }
-  const siblings = (await readdir(base)).sort();
-  if (JSON.stringify(siblings) !== JSON.stringify(["downloads", "outside"])) {
-    throw new Error(`something was made beside the download folder: ${siblings.join(", ")}`);
-  }
+  await expectConfined(base, before, after);
   for (const [name, target] of planted) {
     const info = await lstat(join(downloads, name)).catch(() => null);
     if (!info?.isSymbolicLink() || (await readlink(join(downloads, name))) !== target) {
@@ -586,20 +568,5 @@ async function treeOf(outside: string): Promise<string[]> {
         : "other";
     out.push(`${relative(outside, abs)}: ${kind}`);
   }
-  return out;
-}
-
-/** Every path under `root`, depth first in name order, with its lstat (links not followed). */
-async function walk(root: string): Promise<[string, Awaited<ReturnType<typeof lstat>>][]> {
-  const out: [string, Awaited<ReturnType<typeof lstat>>][] = [];
-  const visit = async (dir: string) => {
-    for (const name of (await readdir(dir)).sort()) {
-      const abs = join(dir, name);
-      const info = await lstat(abs);
-      out.push([abs, info]);
-      if (info.isDirectory()) await visit(abs);
-    }
-  };
-  await visit(root);
   return out;
 }
