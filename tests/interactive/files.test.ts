@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sha256File } from "../../scripts/checksums.ts";
 import { FrameType } from "../../src/protocol/constants.ts";
 import { encodeOffer } from "../../src/transfer/frames.ts";
 import { namesIn } from "../helpers/folders.ts";
@@ -48,11 +49,6 @@ async function base(): Promise<{ src: string; downloads: string }> {
   return { src, downloads };
 }
 
-const sha = async (path: string) =>
-  createHash("sha256")
-    .update(await readFile(path))
-    .digest("hex");
-
 /**
  * An interactive server receiving into `downloads` in `first`, and an interactive client in a new window
  * connected to it through a relay that lets about `rate` bytes a second through toward the server.
@@ -91,6 +87,11 @@ async function waitForStatus(pane: Pane, pattern: RegExp, timeoutMs = 20_000): P
     timeoutMs,
   );
   return statusLine(pane);
+}
+
+/** Waits until the status line no longer shows a transfer's progress. */
+async function waitForStatusCleared(pane: Pane): Promise<void> {
+  await pane.waitUntil((screen) => !/% ·/.test(screen.split("\n").at(-2) ?? ""), "status line cleared");
 }
 
 describe.skipIf(!tmuxAvailable())("files in the chat, in a terminal", () => {
@@ -157,9 +158,7 @@ describe.skipIf(!tmuxAvailable())("files in the chat, in a terminal", () => {
         30_000,
       );
       // The status lines are gone; nothing was cleared or coloured on the way.
-      for (const pane of [client, server]) {
-        await pane.waitUntil((screen) => !/% ·/.test(screen.split("\n").at(-2) ?? ""), "status line cleared");
-      }
+      for (const pane of [client, server]) await waitForStatusCleared(pane);
       // The notice of the name left out neither cleared the sender's screen nor coloured it.
       const screen = await client.capture();
       for (const line of [/connected to 127\.0\.0\.1/, /^server › ready when you are$/m, /→ offering #1/]) {
@@ -169,7 +168,7 @@ describe.skipIf(!tmuxAvailable())("files in the chat, in a terminal", () => {
     });
     expect(await namesIn(join(downloads, "album"))).toEqual(["big.bin", "nested", "nested/more.bin"].sort());
     for (const name of ["big.bin", "nested/more.bin"]) {
-      expect(await sha(join(downloads, "album", name))).toBe(await sha(join(album, name)));
+      expect(await sha256File(join(downloads, "album", name))).toBe(await sha256File(join(album, name)));
     }
   }, 120_000);
 
@@ -187,9 +186,7 @@ describe.skipIf(!tmuxAvailable())("files in the chat, in a terminal", () => {
       await say(server, "/cancel");
       await server.waitForText(/^✗ #1 movie\.bin cancelled: cancelled$/m);
       await client.waitForText(/^✗ #1 movie\.bin cancelled by the server: cancelled$/m);
-      for (const pane of [client, server]) {
-        await pane.waitUntil((screen) => !/% ·/.test(screen.split("\n").at(-2) ?? ""), "status line cleared");
-      }
+      for (const pane of [client, server]) await waitForStatusCleared(pane);
       // The chat goes on.
       await say(client, "fine, later");
       await server.waitForText(/^client › fine, later$/m);
