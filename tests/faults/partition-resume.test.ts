@@ -8,6 +8,7 @@ import {
   startPair,
   waitForAcks,
 } from "../helpers/resume-chat.ts";
+import { skipBecause } from "../helpers/skip.ts";
 import { createNamespaceLink, type NamespaceLink, namespaceSupport } from "./support/netns.ts";
 
 /**
@@ -24,14 +25,14 @@ const OUTAGE_MS = 5_000;
 const TEST_TIMEOUT_MS = 90_000;
 
 const support = namespaceSupport();
-if (!support.ok) console.warn(`SKIPPED the network partition resume test: ${support.reason}`);
+const unsupported = skipBecause(support.ok ? null : support.reason, "the network partition resume test");
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-test.skipIf(!support.ok)(
+test.skipIf(unsupported)(
   "the link goes down for 5 s while both sides type: keepalive notices, the client comes back once the link is up, the session resumes with nothing lost",
   async () => {
     const link: NamespaceLink = createNamespaceLink();

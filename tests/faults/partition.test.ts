@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
 import { JsonProgram } from "../helpers/program.ts";
+import { skipBecause } from "../helpers/skip.ts";
 import { createNamespaceLink, type NamespaceLink, namespaceSupport } from "./support/netns.ts";
 
 /**
@@ -20,14 +21,14 @@ const DETECTION_BOUND_MS = 20_000;
 const TEST_TIMEOUT_MS = 90_000;
 
 const support = namespaceSupport();
-if (!support.ok) console.warn(`SKIPPED the network partition test: ${support.reason}`);
+const unsupported = skipBecause(support.ok ? null : support.reason, "the network partition test");
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-test.skipIf(!support.ok)(
+test.skipIf(unsupported)(
   "a partition is detected by keepalive on both sides, and a new client is served once the link is back",
   async () => {
     const link: NamespaceLink = createNamespaceLink();
