@@ -37,6 +37,14 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
+/** A client connection to `port` that keeps what it receives and how it closed; terminated after the test. */
+async function connectTo(port: number): Promise<Peer> {
+  const peer: Peer = { socket: null as unknown as Socket<Peer>, received: [], closed: null };
+  peer.socket = await Bun.connect<Peer>({ hostname: HOST, port, data: peer, socket: handlers });
+  cleanups.push(() => peer.socket.terminate());
+  return peer;
+}
+
 /** A server that keeps its accepted peers, a relay in front of it, and a client through the relay. */
 async function setUp() {
   const accepted: Peer[] = [];
@@ -54,14 +62,7 @@ async function setUp() {
   cleanups.push(() => server.stop(true));
   const relay = new CuttingRelay({ host: HOST, port: server.port });
   cleanups.push(() => relay.close());
-  const client: Peer = { socket: null as unknown as Socket<Peer>, received: [], closed: null };
-  client.socket = await Bun.connect<Peer>({
-    hostname: HOST,
-    port: relay.port,
-    data: client,
-    socket: handlers,
-  });
-  cleanups.push(() => client.socket.terminate());
+  const client = await connectTo(relay.port);
   await until(() => accepted.length === 1, "the relay has passed the connection on");
   return { relay, client, server: accepted[0] as Peer, accepted };
 }
@@ -149,13 +150,7 @@ test("a hold forwards nothing and passes no close on; a cut point not reached gi
 test("while refusing, a new connection is cut at once and the server never sees it", async () => {
   const { relay, accepted } = await setUp();
   relay.refusing = "reset";
-  const refused: Peer = { socket: null as unknown as Socket<Peer>, received: [], closed: null };
-  refused.socket = await Bun.connect<Peer>({
-    hostname: HOST,
-    port: relay.port,
-    data: refused,
-    socket: handlers,
-  });
+  const refused = await connectTo(relay.port);
   await until(() => refused.closed !== null, "the refused connection is closed");
   expect(refused.closed?.error).toBe("ECONNRESET");
   await Bun.sleep(50);
