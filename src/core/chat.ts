@@ -60,6 +60,8 @@ export interface SessionEnd {
   reason: string;
   stats: StatsSnapshot;
   unacked: PendingMessage[];
+  /** Whether the session had opened: one ended by a wrong code, BUSY or a version mismatch never did. */
+  opened: boolean;
 }
 
 /** Only the in-session events reach `delivered`; the start and end of a session have their own calls. */

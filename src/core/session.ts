@@ -134,7 +134,7 @@ export class Session {
   private lastDelivered = 0;
   /** The id of the last of this side's messages known delivered, in send order (0: none yet). */
   private lastSettled = 0;
-  /** Version 2: whether SESSION ever opened this session (only then is there anything to resume). */
+  /** Whether the handshake ever opened this session (version 2: only then is there anything to resume). */
   private opened = false;
   /** Version 2: when the connection dropped, until a resume completes (a drop during a resume keeps it). */
   private droppedAt: number | null = null;
@@ -170,6 +170,11 @@ export class Session {
     } else {
       this.decoder = this.recordDecoder(undefined);
     }
+  }
+
+  /** Whether the session ever opened: one that ended in its handshake has nothing to sum up. */
+  get hasOpened(): boolean {
+    return this.opened;
   }
 
   get state(): SessionState {

@@ -361,7 +361,14 @@ export class LiveSession implements ChatLink, ConnectionUser {
   private reportEnd(kind: SessionEnd["kind"], reason: string): void {
     if (this.endReported) return;
     this.endReported = true;
-    this.owner.ended(this, { kind, reason, stats: this.session.stats(), unacked: this.session.unacked() });
+    const session = this.session;
+    this.owner.ended(this, {
+      kind,
+      reason,
+      stats: session.stats(),
+      unacked: session.unacked(),
+      opened: session.hasOpened,
+    });
   }
 
   private async settleClosed(connection: Connection | null = this.connection): Promise<void> {

@@ -62,8 +62,6 @@ export class InteractiveView implements ChatView {
   private link: ChatLink | null = null;
   private readonly marks = new Map<number, LineMark>();
   private readonly peerName: string;
-  /** Whether the session now ending was ever open (the handshake done). */
-  private opened = false;
   /** The client during an outage: what the status line says is being done ("reconnecting…"). */
   private outageDoing: string | null = null;
   private outageAside = "";
@@ -141,7 +139,6 @@ export class InteractiveView implements ChatView {
 
   connected(link: ChatLink): void {
     this.link = link;
-    this.opened = true;
     this.marks.clear();
     const security = link.encrypted ? this.c.green("end-to-end encrypted") : this.c.yellow("not encrypted");
     this.screen.print(
@@ -210,8 +207,7 @@ export class InteractiveView implements ChatView {
     this.screen.clearStatus();
     const ok = end.kind === "bye" || end.kind === "peer-bye";
     // A session that never started (busy, a wrong code, a failed handshake) has nothing to sum up.
-    const summary = this.opened ? formatStats(end.stats) : [];
-    this.opened = false;
+    const summary = end.opened ? formatStats(end.stats) : [];
     const lines = [
       `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,
       ...summary.map((line) => this.c.dim(`  ${line}`)),

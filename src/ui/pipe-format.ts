@@ -34,9 +34,10 @@ export const pipeFormat: ScriptFormat = {
     out.stdout.pushBytes(payload);
     out.stdout.push(NEWLINE);
   },
-  disconnected(out, end, peerName, opened) {
+  disconnected(out, end, peerName) {
     status(out, `disconnected: ${describeEnd(end, peerName)}`);
-    if (opened) for (const line of formatStats(end.stats)) status(out, line);
+    // A session that never started (a wrong code, BUSY) has nothing to sum up.
+    if (end.opened) for (const line of formatStats(end.stats)) status(out, line);
     for (const line of formatUnacked(end.unacked)) status(out, line);
   },
   error: (out, message) => status(out, `error: ${message}`),

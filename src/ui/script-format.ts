@@ -25,8 +25,7 @@ export interface ScriptFormat {
   /** rttMs null: delivered before a drop, its ACK lost (known from the peer's RESUME). */
   ack(out: ScriptStreams, id: number, rttMs: number | null): void;
   message(out: ScriptStreams, id: number, payload: Bytes): void;
-  /** `opened`: whether the session had started (a refused code or a BUSY has nothing to sum up). */
-  disconnected(out: ScriptStreams, end: SessionEnd, peerName: string, opened: boolean): void;
+  disconnected(out: ScriptStreams, end: SessionEnd, peerName: string): void;
   error(out: ScriptStreams, message: string): void;
   /** Status that is not an event of the protocol (a refused connection, say): always stderr. */
   notice(out: ScriptStreams, text: string): void;

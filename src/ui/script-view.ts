@@ -50,8 +50,6 @@ export class ScriptView implements ChatView {
   private readonly out: ScriptStreams;
   private readonly format: ScriptFormat;
   private readonly peerName: string;
-  /** The current session has started (connected): its end then comes with a summary. */
-  private opened = false;
   /**
    * Transfers under way, by direction and id: their meter (the done line's time counts from the first
    * progress report) and when their progress was last written out.
@@ -83,7 +81,6 @@ export class ScriptView implements ChatView {
 
   connected(link: ChatLink): void {
     this.link = link;
-    this.opened = true;
     this.format.connected(this.out, link.peer, link.encrypted);
     this.flush();
     this.wake();
@@ -133,8 +130,7 @@ export class ScriptView implements ChatView {
     ) {
       this.format.error(this.out, end.reason);
     }
-    this.format.disconnected(this.out, end, this.peerName, this.opened);
-    this.opened = false;
+    this.format.disconnected(this.out, end, this.peerName);
     this.flush();
     this.wake();
   }

@@ -113,6 +113,22 @@ describe("Session handshake", () => {
     expect(client.takeEvents()).toEqual([{ type: "closed", kind: "busy", reason: "someone else is here" }]);
   });
 
+  test("hasOpened: false for a session that ended in its handshake (nothing to sum up), true once open, for good", () => {
+    const server = serverSession({ admit: () => false });
+    const refused = clientSession();
+    flow(refused, server, T0 + 1);
+    flow(server, refused, T0 + 2);
+    expect(refused.state).toBe("closed");
+    expect([refused.hasOpened, server.hasOpened]).toEqual([false, false]);
+
+    const { client, server: other } = openPair();
+    expect([client.hasOpened, other.hasOpened]).toEqual([true, true]);
+    client.close();
+    flow(client, other, T0 + 4);
+    expect(other.state).toBe("closed");
+    expect([client.hasOpened, other.hasOpened]).toEqual([true, true]);
+  });
+
   test("a client told BUSY with no reason still says why it ended", () => {
     const client = clientSession();
     client.receive(frameBytes(FrameType.BUSY, 0), T0 + 1);

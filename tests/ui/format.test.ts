@@ -34,7 +34,13 @@ const pending = (id: number, payload: Uint8Array | string): PendingMessage => ({
   payload: typeof payload === "string" ? utf8(payload) : payload,
 });
 
-const end = (kind: CloseKind, reason: string): SessionEnd => ({ kind, reason, stats: noStats, unacked: [] });
+const end = (kind: CloseKind, reason: string): SessionEnd => ({
+  kind,
+  reason,
+  stats: noStats,
+  unacked: [],
+  opened: true,
+});
 
 describe("formatMs (round-trip times)", () => {
   test("sub-millisecond precision below 10 ms, then fewer digits", () => {

@@ -197,8 +197,8 @@ describe("the JSON events of the contract, exactly", () => {
   });
 
   test("disconnected, with the reason, the kind and no unacked ids; a hostile reason arrives escaped", () => {
-    const end: SessionEnd = { kind: "peer-bye", reason: "bye \x1b[2J", stats, unacked: [] };
-    expect(oneEvent((out) => jsonFormat.disconnected(out, end, "server", true))).toEqual({
+    const end: SessionEnd = { kind: "peer-bye", reason: "bye \x1b[2J", stats, unacked: [], opened: true };
+    expect(oneEvent((out) => jsonFormat.disconnected(out, end, "server"))).toEqual({
       event: "disconnected",
       reason: "the server left the chat (bye \\e[2J)",
       kind: "peer-bye",
@@ -208,8 +208,8 @@ describe("the JSON events of the contract, exactly", () => {
 
   test("disconnected: kind is how the session ended, each of the documented kinds as it is", () => {
     for (const kind of CLOSE_KINDS) {
-      const end: SessionEnd = { kind, reason: "why", stats, unacked: [] };
-      const event = oneEvent((out) => jsonFormat.disconnected(out, end, "client", true));
+      const end: SessionEnd = { kind, reason: "why", stats, unacked: [], opened: true };
+      const event = oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
       expect(event).toEqual({ event: "disconnected", reason: describeEnd(end, "client"), kind, unacked: [] });
     }
   });
@@ -223,8 +223,9 @@ describe("the JSON events of the contract, exactly", () => {
         { id: 7, sentAt: 0, payload: utf8("lost one") },
         { id: 9, sentAt: 1, payload: utf8("and another") },
       ],
+      opened: true,
     };
-    const { events, stderr } = run((out) => jsonFormat.disconnected(out, end, "server", true));
+    const { events, stderr } = run((out) => jsonFormat.disconnected(out, end, "server"));
     expect(events).toEqual([
       {
         event: "disconnected",
@@ -345,8 +346,8 @@ describe("README's JSON section is the contract", () => {
         const kind = doc.kind as SessionEnd["kind"];
         const unacked = (doc.unacked as number[]).map((n) => ({ id: n, sentAt: 0, payload: utf8("x") }));
         // The documented reason is what describeEnd says for this kind with no reason from the peer.
-        const end: SessionEnd = { kind, reason: "", stats, unacked };
-        return oneEvent((out) => jsonFormat.disconnected(out, end, "client", true));
+        const end: SessionEnd = { kind, reason: "", stats, unacked, opened: true };
+        return oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
       }
       case "error":
         return oneEvent((out) => jsonFormat.error(out, doc.message as string));

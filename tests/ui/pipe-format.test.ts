@@ -50,8 +50,9 @@ test("disconnected: reason, stats and unacknowledged messages on stderr, escaped
     reason: "\x1b[2J",
     stats: { sent: 1, sentBytes: 3, received: 0, receivedBytes: 0, acked: 0, unacked: 1, rtt: null },
     unacked: [{ id: 1, sentAt: 0, payload: utf8("abc") }],
+    opened: true,
   };
-  const { stdout, stderr } = run((out) => pipeFormat.disconnected(out, end, "server", true));
+  const { stdout, stderr } = run((out) => pipeFormat.disconnected(out, end, "server"));
   expect(stdout.length).toBe(0);
   expect(stderr.split("\n")).toEqual([
     "121chat: disconnected: the server left the chat (\\e[2J)",
@@ -69,8 +70,9 @@ test("a session that never started (a refused code, a BUSY) ends without a summa
     reason: "the code did not match",
     stats: { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, acked: 0, unacked: 0, rtt: null },
     unacked: [],
+    opened: false,
   };
-  const { stderr } = run((out) => pipeFormat.disconnected(out, end, "server", false));
+  const { stderr } = run((out) => pipeFormat.disconnected(out, end, "server"));
   expect(stderr).toBe(
     "121chat: disconnected: the code did not match: the server has replaced it with a new one (unless its code is fixed); check the server's screen and try again\n",
   );
