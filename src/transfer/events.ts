@@ -29,7 +29,11 @@ export type TransferEvent =
     }
   /** A long check of a partial file before the transfer can go on (resume). */
   | { type: "checking"; transfer: TransferSummary; done: number; total: number }
-  /** Every entry verified and in place at the receiver. `localName`: where it landed ("in" only). */
-  | { type: "done"; transfer: TransferSummary; localName: string | null; resumedFrom: number }
+  /**
+   * Every entry verified and in place at the receiver. `localName`: where it landed ("in" only). `flowMs`:
+   * how long the data flowed, from the first progress report (the time before it went into being asked);
+   * 0 when none came (nothing to write).
+   */
+  | { type: "done"; transfer: TransferSummary; localName: string | null; resumedFrom: number; flowMs: number }
   /** Declined, cancelled by either side, or failed: `by` says who ended it. */
   | { type: "cancelled"; transfer: TransferSummary; by: "you" | "peer"; reason: string; declined: boolean };

@@ -44,6 +44,8 @@ export class IncomingTransfer {
   private written = 0;
   private lastReported = 0;
   private lastReportAt = Number.NEGATIVE_INFINITY;
+  /** When the first progress report went out: the data's flow starts there (see the done event's flowMs). */
+  private flowStartedAt: number | null = null;
   /** The file of each write handed to the disk and not yet answered, in order (the disk answers in order). */
   private readonly writing: CurrentFile[] = [];
   /** Files verified whose final name the disk has not given yet (the next entry need not wait for it). */
@@ -392,6 +394,7 @@ export class IncomingTransfer {
       transfer: this.summary(),
       localName: this.localName,
       resumedFrom: this.resumedFrom,
+      flowMs: this.flowStartedAt === null ? 0 : now - this.flowStartedAt,
     });
   }
 
@@ -406,6 +409,7 @@ export class IncomingTransfer {
     if (!due || this.written <= this.lastReported) return;
     this.lastReported = this.written;
     this.lastReportAt = now;
+    this.flowStartedAt ??= now;
     this.out.frame(FrameType.FILE_PROGRESS, this.id, encodeU64(this.written));
     const file = this.file;
     this.out.event({

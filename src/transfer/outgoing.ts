@@ -50,6 +50,8 @@ export class OutgoingTransfer {
   private hash: RunningHash | null = null;
   private window: FlowWindow;
   private reported = 0;
+  /** When the first progress report came: the data's flow starts there (see the done event's flowMs). */
+  private flowStartedAt: number | null = null;
   private resumedFrom = 0;
   /** The entry and held part waiting for a prefix check, while `checking`. */
   private check: { entry: number; held: number; expected: Uint8Array } | null = null;
@@ -147,6 +149,7 @@ export class OutgoingTransfer {
   onProgress(bytes: number, now: number): void {
     if (this.ended || bytes <= this.reported) return;
     this.reported = Math.min(bytes, this.listing.totalBytes);
+    this.flowStartedAt ??= now;
     this.window.progress(this.reported, now);
     const at = this.entryAt(this.reported);
     const entry = this.listing.entries[at];
@@ -160,7 +163,7 @@ export class OutgoingTransfer {
     });
   }
 
-  onDone(): void {
+  onDone(now: number): void {
     if (this.ended) return;
     this.current = "done";
     this.seq++;
@@ -170,6 +173,7 @@ export class OutgoingTransfer {
       transfer: this.summary(),
       localName: null,
       resumedFrom: this.resumedFrom,
+      flowMs: this.flowStartedAt === null ? 0 : now - this.flowStartedAt,
     });
   }
 

@@ -135,7 +135,7 @@ export class Transfers {
         this.sending(type, id).onProgress(parseProgress(bytes), now);
         return;
       case FrameType.FILE_DONE:
-        this.sending(type, id).onDone();
+        this.sending(type, id).onDone(now);
         return;
       case FrameType.FILE_CANCEL: {
         const cancel = parseCancel(bytes);

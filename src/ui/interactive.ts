@@ -256,13 +256,11 @@ export class InteractiveView implements ChatView {
       case "checking":
         this.setStatusPart(key, checkingLine(event));
         return;
-      case "done": {
-        const elapsed = this.meters.get(key)?.elapsed(now) ?? 0;
+      case "done":
         this.meters.delete(key);
         this.setStatusPart(key, null);
-        this.screen.print(this.c.green(describeDone(event, elapsed, this.peerName)));
+        this.screen.print(this.c.green(describeDone(event, this.peerName)));
         return;
-      }
       case "cancelled":
         this.meters.delete(key);
         this.setStatusPart(key, null);

@@ -42,7 +42,7 @@ export const pipeFormat: ScriptFormat = {
   },
   error: (out, message) => status(out, `error: ${message}`),
   notice: (out, text) => status(out, text),
-  file(out, event, peerName, elapsedMs) {
+  file(out, event, peerName) {
     switch (event.type) {
       case "offer":
         // Nothing to type here: an offer is taken (--accept-files) or declined by itself.
@@ -58,7 +58,7 @@ export const pipeFormat: ScriptFormat = {
         status(out, checkingLine(event));
         return;
       case "done":
-        status(out, describeDone(event, elapsedMs, peerName));
+        status(out, describeDone(event, peerName));
         return;
       case "cancelled":
         status(out, describeCancelled(event, peerName));

@@ -6,16 +6,8 @@ const SPAN_MS = 3000;
 
 export class ProgressMeter {
   private readonly samples: [at: number, bytes: number][] = [];
-  /** When the data started to flow (the first report): the time before it was spent being asked. */
-  private firstAt: number | null = null;
-
-  /** Milliseconds since the data started to flow (0 before it did). */
-  elapsed(now: number): number {
-    return this.firstAt === null ? 0 : now - this.firstAt;
-  }
 
   add(bytes: number, now: number): void {
-    this.firstAt ??= now;
     this.samples.push([now, bytes]);
     while (this.samples.length > 2 && now - (this.samples[1] as [number, number])[0] >= SPAN_MS) {
       this.samples.shift();

@@ -29,9 +29,6 @@ export interface ScriptFormat {
   error(out: ScriptStreams, message: string): void;
   /** Status that is not an event of the protocol (a refused connection, say): always stderr. */
   notice(out: ScriptStreams, text: string): void;
-  /**
-   * A transfer's news (progress already thinned out to a few a second). `elapsedMs`: how long its data has
-   * been flowing, counted from its first progress report (0 before one came).
-   */
-  file(out: ScriptStreams, event: TransferEvent, peerName: string, elapsedMs: number): void;
+  /** A transfer's news (progress already thinned out to a few a second). */
+  file(out: ScriptStreams, event: TransferEvent, peerName: string): void;
 }

@@ -12,7 +12,6 @@ import { type Bytes, flat } from "../protocol/bytes.ts";
 import type { TransferEvent } from "../transfer/events.ts";
 import { type InputLine, LineSplitter } from "./line-splitter.ts";
 import { OutputBatch } from "./output-batch.ts";
-import { ProgressMeter } from "./progress-meter.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 
 const CR = 0x0d;
@@ -50,11 +49,8 @@ export class ScriptView implements ChatView {
   private readonly out: ScriptStreams;
   private readonly format: ScriptFormat;
   private readonly peerName: string;
-  /**
-   * Transfers under way, by direction and id: their meter (the done line's time counts from the first
-   * progress report) and when their progress was last written out.
-   */
-  private readonly transfers = new Map<string, { meter: ProgressMeter; shownAt: number }>();
+  /** When each transfer's progress (by direction and id) was last written out. */
+  private readonly lastProgress = new Map<string, number>();
 
   constructor(private readonly options: ScriptViewOptions) {
     this.format = options.format;
@@ -146,21 +142,15 @@ export class ScriptView implements ChatView {
 
   fileEvent(_link: ChatLink, event: TransferEvent): void {
     const key = `${event.transfer.direction}:${event.transfer.id}`;
-    const now = performance.now();
-    let running = this.transfers.get(key);
     if (event.type === "progress") {
-      if (!running) {
-        running = { meter: new ProgressMeter(), shownAt: Number.NEGATIVE_INFINITY };
-        this.transfers.set(key, running);
-      }
-      running.meter.add(event.bytes, now);
       // At most PROGRESS_PER_SECOND a second per transfer: a script wants news, not a flood.
-      if (now - running.shownAt < 1000 / PROGRESS_PER_SECOND) return;
-      running.shownAt = now;
+      const now = performance.now();
+      if (now - (this.lastProgress.get(key) ?? Number.NEGATIVE_INFINITY) < 1000 / PROGRESS_PER_SECOND) return;
+      this.lastProgress.set(key, now);
     } else if (event.type === "done" || event.type === "cancelled") {
-      this.transfers.delete(key);
+      this.lastProgress.delete(key);
     }
-    this.format.file(this.out, event, this.peerName, running?.meter.elapsed(now) ?? 0);
+    this.format.file(this.out, event, this.peerName);
     this.flush();
   }
 

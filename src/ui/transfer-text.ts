@@ -61,16 +61,13 @@ export function checkingLine(event: Extract<TransferEvent, { type: "checking" }>
   return `${arrow(event.transfer)} ${label(event.transfer)}: checking the part already held, ${percent(event.done, event.total)}%`;
 }
 
-export function describeDone(
-  event: Extract<TransferEvent, { type: "done" }>,
-  elapsedMs: number,
-  peerName: string,
-): string {
+export function describeDone(event: Extract<TransferEvent, { type: "done" }>, peerName: string): string {
   const t = event.transfer;
   const moved = t.totalBytes - event.resumedFrom;
-  const speed = elapsedMs > 0 ? `, ${formatRate((moved / elapsedMs) * 1000)}` : "";
+  const { flowMs } = event;
+  const speed = flowMs > 0 ? `, ${formatRate((moved / flowMs) * 1000)}` : "";
   const resumed = event.resumedFrom > 0 ? `, resumed from ${formatBytes(event.resumedFrom)}` : "";
-  const timing = `${formatBytes(t.totalBytes)} in ${formatDuration(elapsedMs / 1000)}${speed}${resumed}`;
+  const timing = `${formatBytes(t.totalBytes)} in ${formatDuration(flowMs / 1000)}${speed}${resumed}`;
   if (t.direction === "out")
     return `✓ ${label(t)} delivered: the ${peerName} has it all, checked (${timing})`;
   const where = event.localName !== null ? ` → ${safeName(event.localName)}${t.entries > 1 ? "/" : ""}` : "";

@@ -94,6 +94,31 @@ describe("consent", () => {
     expect(pair.download.files.size).toBe(0);
   });
 
+  test("done says how long the data flowed: from the first progress report, not from the offer (a human took a minute to accept)", () => {
+    const contents = big(300_000);
+    const pair = new TransferPair({ f: contents }, { autoAccept: false });
+    pair.offer(listingOf("f", { f: contents }));
+    pair.settle();
+    pair.now += 60_000;
+    expect(pair.receiver.accept()).toBe(true);
+    const acceptedAt = pair.now;
+    pair.settle();
+    for (const side of [pair.senderEvents, pair.receiverEvents]) {
+      const [done] = ofType(side, "done") as unknown as { flowMs: number }[];
+      expect(done?.flowMs).toBeGreaterThan(0);
+      expect(done?.flowMs).toBeLessThan(pair.now - acceptedAt);
+    }
+  });
+
+  test("done of a transfer with nothing to write (an empty folder) has no flow time", () => {
+    const pair = new TransferPair({ empty: null });
+    pair.offer(listingOf("empty", { empty: null }));
+    pair.settle();
+    for (const side of [pair.senderEvents, pair.receiverEvents]) {
+      expect(ofType(side, "done")).toMatchObject([{ flowMs: 0 }]);
+    }
+  });
+
   test("not enough free space: declined before anything is written", () => {
     const pair = new TransferPair({ f: big(10_000) });
     pair.download.freeBytes = 5_000;

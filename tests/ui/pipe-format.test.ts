@@ -86,7 +86,6 @@ test("an offer names the file whole, even a name that reads like the interactive
         out,
         { type: "offer", transfer: { ...summary, direction }, firstEntries: [] },
         "server",
-        0,
       ),
     ).stderr;
   expect(offer("in")).toBe("121chat: ← the server offers #1 notes: /accept me.txt (12 B)\n");
@@ -105,7 +104,11 @@ test("a done line says how long the data flowed and at what rate", () => {
     entries: 1,
   };
   const { stderr } = run((out) =>
-    pipeFormat.file(out, { type: "done", transfer, localName: "a.bin", resumedFrom: 0 }, "server", 1500),
+    pipeFormat.file(
+      out,
+      { type: "done", transfer, localName: "a.bin", resumedFrom: 0, flowMs: 1500 },
+      "server",
+    ),
   );
   expect(stderr).toBe(
     "121chat: ✓ received #2 a.bin → a.bin, every file checked (2.9 MiB in 1.5 s, 2.0 MB/s)\n",

@@ -15,13 +15,6 @@ test("the rate comes from the reports of the last few seconds; time left from th
   expect(meter.secondsLeft(20_000_000)).toBeNaN();
 });
 
-test("elapsed time counts from the first report, not from the offer (a human took time to accept)", () => {
-  const meter = new ProgressMeter();
-  expect(meter.elapsed(50_000)).toBe(0);
-  meter.add(65_536, 60_000);
-  expect(meter.elapsed(62_500)).toBe(2_500);
-});
-
 test("durations and rates for people", () => {
   expect(formatDuration(0.06)).toBe("0.1 s");
   expect(formatDuration(2.44)).toBe("2.4 s");
