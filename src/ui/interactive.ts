@@ -155,7 +155,7 @@ export class InteractiveView implements ChatView {
       this.screen.print(
         `${this.c.yellow("●")} the client's connection dropped (${lost.reason}) — keeping the session for ${window}`,
       );
-      this.setStatusPart("outage", `waiting for the client to come back (at most ${window})…`);
+      this.outage(link, `waiting for the client to come back (at most ${window})…`);
     } else {
       this.screen.print(`${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`);
       this.outage(link, "reconnecting…");

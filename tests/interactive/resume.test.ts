@@ -41,6 +41,8 @@ describe.skipIf(!tmuxAvailable())("interactive chat across a dropped connection"
 
         await say(client, "typed during the outage");
         await say(server, "answered during the outage");
+        // Both sides' status lines count what waits for the other side.
+        await server.waitForText(/waiting for the client to come back \(at most 60 s\)… 1 message waiting/);
         // The status line says why the attempts fail: the relay resets them during the handshake.
         await client.waitForText(/reconnecting \(attempt 2\)… 1 message waiting · last try: \S/, 10_000);
         // Not delivered yet: no ✓ on the client's line, nothing on the other side.
