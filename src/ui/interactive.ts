@@ -65,6 +65,8 @@ export class InteractiveView implements ChatView {
   /** The client during an outage: what the status line says is being done ("reconnecting…"). */
   private outageDoing: string | null = null;
   private outageAside = "";
+  /** Server: the code the next client types (null without encryption), said again when one is awaited. */
+  private nextCode: string | null = null;
   private readonly statusParts = new Map<string, string>();
   /** Running transfers' meters, by direction and id: rate and time left from the receiver's reports. */
   private readonly meters = new Map<string, ProgressMeter>();
@@ -112,6 +114,7 @@ export class InteractiveView implements ChatView {
   // ---- ChatView ----
 
   listening(host: string, port: number, code: string | null): void {
+    this.nextCode = code;
     const where = host === "::" || host === "0.0.0.0" ? "all interfaces" : host;
     const lines = [this.c.bold(`121chat server · listening on port ${port} (${where})`)];
     const addresses = host === "::" || host === "0.0.0.0" ? localAddresses() : [];
@@ -130,6 +133,7 @@ export class InteractiveView implements ChatView {
   }
 
   code(code: string): void {
+    this.nextCode = code;
     this.screen.print(`  code for the next client: ${this.c.bold(code)}`);
   }
 
@@ -215,7 +219,9 @@ export class InteractiveView implements ChatView {
     ];
     if (this.options.role === "server") {
       // The server itself says goodbye only when its user stops it: then no next client is awaited.
-      if (end.kind !== "bye") lines.push(this.c.dim("waiting for the next client…"));
+      // The code for it was said when this session opened, which may have scrolled away by now.
+      const code = this.nextCode === null ? "" : ` (code: ${this.c.bold(this.nextCode)})`;
+      if (end.kind !== "bye") lines.push(this.c.dim(`waiting for the next client…${code}`));
     } else {
       // The client's program ends with its session: no prompt after the summary.
       this.screen.close();

@@ -33,7 +33,8 @@ describe.skipIf(!tmuxAvailable())("leaving, and coming back", () => {
       expect(await client.exitStatus()).toBe(0);
 
       await server.waitForText(/^● the client left the chat\b/m);
-      await server.waitForText(/^waiting for the next client/m);
+      // With the code it needs (the session's own may have scrolled away).
+      await server.waitForText(/^waiting for the next client… \(code: [a-z]+-[a-z]+-[a-z]+\)$/m);
       await waitForEditor(server);
 
       // The server is still running and tells again that nobody is connected.
