@@ -1,6 +1,33 @@
 import type { Stats } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** A case's folders: `base` holds the download folder and, beside it, what nothing may touch. */
+export interface Scene {
+  base: string;
+  downloads: string;
+  outside: string;
+}
+
+/**
+ * Runs `run` in a fresh scene, removed afterwards: an empty download folder, and outside it a file and a
+ * folder holding another file (the targets planted links point at).
+ */
+export async function inScene(prefix: string, run: (scene: Scene) => Promise<void>): Promise<void> {
+  const base = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const downloads = join(base, "downloads");
+    const outside = join(base, "outside");
+    await mkdir(downloads);
+    await mkdir(join(outside, "folder"), { recursive: true });
+    await writeFile(join(outside, "victim"), "precious");
+    await writeFile(join(outside, "folder", "inner"), "also precious");
+    await run({ base, downloads, outside });
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
 
 /**
  * What the two download-folder properties (the disk adapter's and the whole receiver's) check alike: in a

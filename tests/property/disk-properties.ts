@@ -1,24 +1,12 @@
 import { createHash } from "node:crypto";
-import {
-  link,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readFile,
-  readlink,
-  rename,
-  rm,
-  symlink,
-  writeFile,
-} from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { link, lstat, mkdir, readFile, readlink, rename, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import fc from "fast-check";
 import { Disk } from "../../src/disk/disk.ts";
 import { entryComponents, PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import type { DiskAction, DiskResult } from "../../src/transfer/types.ts";
 import { settleDisk } from "../helpers/disk.ts";
-import { expectConfined, walk } from "./confinement.ts";
+import { expectConfined, inScene, type Scene, walk } from "./confinement.ts";
 
 /**
  * The disk adapter under hostile action sequences (issue 11): whatever mkdir/open/write/finalize/discard/
@@ -272,22 +260,15 @@ const plants = fc.dictionary(fc.constantFrom(...PLANT_NAMES), plantKind, { maxKe
 
 export function diskStaysInsideTheDownloadFolder(): fc.IAsyncProperty<[Record<string, PlantKind>, Step[]]> {
   return fc.asyncProperty(plants, steps, async (initial, steps) => {
-    const base = await mkdtemp(join(tmpdir(), "121chat-disk-property-"));
-    try {
-      await runCase(base, initial, steps);
-    } finally {
-      await rm(base, { recursive: true, force: true });
-    }
+    await inScene("121chat-disk-property-", (scene) => runCase(scene, initial, steps));
   });
 }
 
-async function runCase(base: string, initial: Record<string, PlantKind>, steps: Step[]): Promise<void> {
-  const downloads = join(base, "downloads");
-  const outside = join(base, "outside");
-  await mkdir(downloads);
-  await mkdir(join(outside, "folder"), { recursive: true });
-  await writeFile(join(outside, "victim"), "precious");
-  await writeFile(join(outside, "folder", "inner"), "also precious");
+async function runCase(
+  { base, downloads, outside }: Scene,
+  initial: Record<string, PlantKind>,
+  steps: Step[],
+): Promise<void> {
   const planted = new Map<string, Snapshot>();
   const plant = async (abs: string, kind: PlantKind) => {
     switch (kind) {

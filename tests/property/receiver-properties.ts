@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { lstat, readFile, readlink, symlink, utimes } from "node:fs/promises";
 import { join, relative } from "node:path";
 import fc from "fast-check";
 import { Disk } from "../../src/disk/disk.ts";
@@ -11,7 +10,7 @@ import { PART_SUFFIX } from "../../src/transfer/path-rules.ts";
 import { type OutgoingFrame, Transfers } from "../../src/transfer/transfers.ts";
 import type { DiskResult } from "../../src/transfer/types.ts";
 import { settleDisk } from "../helpers/disk.ts";
-import { expectConfined, walk } from "./confinement.ts";
+import { expectConfined, inScene, type Scene, walk } from "./confinement.ts";
 
 /**
  * The receiver's rules end to end (issue 11, "path rules as a property test"): random sequences of
@@ -352,22 +351,11 @@ const REASONS = [
 
 export function receiverStaysInsideTheDownloadFolder(): fc.IAsyncProperty<[{ plants: Plant[]; ops: Op[] }]> {
   return fc.asyncProperty(scenario, async ({ plants, ops }) => {
-    const base = await mkdtemp(join(tmpdir(), "121chat-receiver-property-"));
-    try {
-      await runCase(base, plants, ops);
-    } finally {
-      await rm(base, { recursive: true, force: true });
-    }
+    await inScene("121chat-receiver-property-", (scene) => runCase(scene, plants, ops));
   });
 }
 
-async function runCase(base: string, plants: Plant[], ops: Op[]): Promise<void> {
-  const downloads = join(base, "downloads");
-  const outside = join(base, "outside");
-  await mkdir(downloads);
-  await mkdir(join(outside, "folder"), { recursive: true });
-  await writeFile(join(outside, "victim"), "precious");
-  await writeFile(join(outside, "folder", "inner"), "also precious");
+async function runCase({ base, downloads, outside }: Scene, plants: Plant[], ops: Op[]): Promise<void> {
   for (const name of plants) {
     const abs = join(downloads, name);
     if (name === "t")
