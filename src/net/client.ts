@@ -247,8 +247,9 @@ async function dial(host: string, port: number, timeoutMs: number, target: strin
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })), timeoutMs);
   });
+  let socket: Socket<ConnectionData>;
   try {
-    await Promise.race([connecting, timeout]);
+    socket = await Promise.race([connecting, timeout]);
   } catch (error) {
     connecting.then((socket) => socket.terminate()).catch(() => {});
     const failure = connectFailure(error) ?? (error instanceof Error ? error.message : String(error));
@@ -256,5 +257,13 @@ async function dial(host: string, port: number, timeoutMs: number, target: strin
   } finally {
     clearTimeout(timer);
   }
-  return connection as Connection;
+  if (connection === undefined) {
+    // Connected without `open` having made a Connection (it threw there): a failed attempt, not a crash.
+    socket.terminate();
+    throw new DialError(
+      `could not connect to ${target}: the connection broke as it opened`,
+      "the connection broke as it opened",
+    );
+  }
+  return connection;
 }

@@ -42,8 +42,12 @@ export class Connection {
   });
 
   constructor(private readonly socket: Socket<unknown>) {
-    this.peer = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.address = socket.remoteAddress;
+    // A socket the peer reset as it opened has no remote address any more: Bun gives undefined there,
+    // whatever its types say (seen when a reconnect met a server going away). Its close comes next.
+    const address = socket.remoteAddress as string | undefined;
+    this.peer =
+      address === undefined ? "a connection already closed" : formatAddress(address, socket.remotePort);
+    this.address = address ?? "";
     socket.setNoDelay(true);
   }
 

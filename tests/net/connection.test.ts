@@ -198,3 +198,38 @@ describe("LiveSession on a Connection: a peer that sends without reading", () =>
     ).toEqual([{ what: "ended", kind: "stalled" }]);
   });
 });
+
+test("a socket the peer resets as it opens (no remote address left) still makes a Connection", async () => {
+  // Bun opens such a client socket with remoteAddress undefined; the constructor once threw on it, inside
+  // Bun's open callback, and a reconnect then went on with no connection at all.
+  const resetter = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: (socket) => socket.terminate(), data() {}, close() {}, error() {} },
+  });
+  const made: (string | Error)[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      await Bun.connect({
+        hostname: "127.0.0.1",
+        port: resetter.port,
+        socket: {
+          open(socket) {
+            try {
+              made.push(new Connection(socket as Socket<unknown>).peer);
+            } catch (error) {
+              made.push(error as Error);
+            }
+          },
+          data() {},
+          close() {},
+          error() {},
+        },
+      }).catch(() => {}); // a reset before the open is a failed connect: not this test's case
+    }
+  } finally {
+    resetter.stop(true);
+  }
+  expect(made.length).toBeGreaterThan(0);
+  expect(made.filter((m) => m instanceof Error)).toEqual([]);
+});
