@@ -103,8 +103,15 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
       const app = await startAppServer(group, false);
       const encrypted = await startAppServer(group, true);
       const runtime = await startRuntimeFloor(group);
+      const runtimeEncrypted = await startRuntimeFloor(group, true);
       const native = await startNativeFloor(group, workDir);
-      const servers: ServerUnderTest[] = [app, encrypted, runtime, ...("skipped" in native ? [] : [native])];
+      const servers: ServerUnderTest[] = [
+        app,
+        encrypted,
+        runtime,
+        runtimeEncrypted,
+        ...("skipped" in native ? [] : [native]),
+      ];
       const messaging = await measureMessaging(servers, options);
       log(`handshakes: ${options.handshakes} with the encrypted app server`);
       const handshakes = await measureHandshakes(encrypted, options.handshakes);
@@ -122,6 +129,7 @@ async function bench(options: BenchOptions, pinned: string): Promise<number> {
         appEncrypted: figuresOf("app, encrypted"),
         handshakes,
         runtimeFloor: figuresOf("runtime floor"),
+        runtimeFloorEncrypted: figuresOf("runtime floor, encrypted"),
         nativeFloor: "skipped" in native ? native : figuresOf("native floor"),
       };
     }

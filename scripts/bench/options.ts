@@ -35,7 +35,7 @@ export const BENCH_USAGE = `Usage: bun run scripts/bench.ts [--rounds N] [--quic
 
 Measures the 121chat server, without encryption (--no-encryption, protocol version 1) and with it (version
 2, the default), side by side with two floors started by the benchmark itself: a minimal Bun server (the
-runtime floor) and, where \`cc\` exists, the same minimal server in C (the native floor). Each
+runtime floor, run both ways too) and, where \`cc\` exists, the same minimal server in C (the native floor). Each
 figure is the median of N rounds (default 5); client and servers are pinned to CPU 0 with taskset where
 it exists. The program under test is src/main.ts run by this Bun, or the executable named by CHAT121_BIN.
 

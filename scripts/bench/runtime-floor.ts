@@ -4,17 +4,29 @@
  * runs it as a process of its own, started like the app, so the difference between the two is what the app
  * adds on top of the runtime.
  *
+ * With CHAT121_CODE set it is the encrypted floor: version 2's handshake (src/secure, as the app runs it),
+ * then a SESSION, then each received record opened and the ACKs it calls for sealed into one record. So the
+ * encrypted and the plain floor differ by exactly what protocol version 2 costs the runtime: the records'
+ * AES-GCM in node:crypto and their framing.
+ *
  * Run: `bun scripts/bench/runtime-floor.ts` (listens on a free port of 127.0.0.1; the benchmark finds the
  * port in /proc). The ACKs of one received chunk leave in one write; what the socket does not take waits
  * for `drain`, in order.
  */
 import type { Socket } from "bun";
+import { encodeText } from "../../src/protocol/bytes.ts";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { readU32 } from "../../src/protocol/decoder.ts";
 import { encodeFrame, writeHeader } from "../../src/protocol/encoder.ts";
 import { encodeHello } from "../../src/protocol/hello.ts";
+import { normalizeCode } from "../../src/secure/code.ts";
+import { ServerHandshake } from "../../src/secure/handshake.ts";
+import { RecordOpener, RecordSealer } from "../../src/secure/records.ts";
 
 const HELLO_FRAME = encodeFrame(FrameType.HELLO, 0, encodeHello(0xffff_ffff));
+const SESSION_FRAME = encodeFrame(FrameType.SESSION, 0);
+/** The encrypted floor's code (the CPace PRS), or null for the plain floor. */
+const CODE = process.env.CHAT121_CODE ? encodeText(normalizeCode(process.env.CHAT121_CODE)) : null;
 
 /** Where the parser is: in a header (`headerFill` bytes of it seen), or skipping a payload. */
 interface FloorState {
@@ -23,10 +35,57 @@ interface FloorState {
   skip: number;
   greeted: boolean;
   unsent: Uint8Array[];
+  /** Encrypted floor: the handshake until the channel is up, then the two record directions. */
+  handshake: ServerHandshake | null;
+  sealer: RecordSealer | null;
+  opener: RecordOpener | null;
 }
 
 function onData(socket: Socket<FloorState>, chunk: Uint8Array): void {
   const state = socket.data;
+  if (state.handshake) {
+    handshake(socket, state.handshake, chunk);
+    return;
+  }
+  if (state.opener) {
+    const sealer = state.sealer as RecordSealer;
+    state.opener.open(chunk, (plaintext) => {
+      const acks = answer(state, plaintext);
+      if (acks) send(socket, sealer.seal([acks]));
+    });
+    return;
+  }
+  const acks = answer(state, chunk);
+  if (acks) send(socket, acks);
+}
+
+/** Encrypted floor: runs the handshake; once the channel is up, says SESSION and reads records. */
+function handshake(socket: Socket<FloorState>, shake: ServerHandshake, chunk: Uint8Array): void {
+  const state = socket.data;
+  shake.receive(chunk, performance.now());
+  for (;;) {
+    for (const bytes of shake.takeOutput()) send(socket, bytes);
+    const events = shake.takeEvents();
+    if (events.length === 0) return;
+    for (const event of events) {
+      if (event.type === "hello") shake.answer(CODE as Uint8Array, performance.now());
+      else if (event.type === "failed") socket.end();
+      else if (event.type === "up") {
+        for (const bytes of shake.takeOutput()) send(socket, bytes);
+        state.handshake = null;
+        state.greeted = true;
+        state.sealer = new RecordSealer(event.channel.keys.send);
+        state.opener = new RecordOpener(event.channel.keys.receive);
+        send(socket, state.sealer.seal([SESSION_FRAME]));
+        if (event.channel.leftover.length > 0) onData(socket, event.channel.leftover);
+        return;
+      }
+    }
+  }
+}
+
+/** The frames in `chunk` (split anywhere): the HELLO and ACKs they call for, or null for none. */
+function answer(state: FloorState, chunk: Uint8Array): Uint8Array | null {
   // At most one ACK per 9 bytes received, plus the HELLO.
   const out = new Uint8Array(HELLO_FRAME.length + Math.ceil(chunk.length / HEADER_SIZE) * HEADER_SIZE);
   let outEnd = 0;
@@ -62,7 +121,7 @@ function onData(socket: Socket<FloorState>, chunk: Uint8Array): void {
       outEnd += HEADER_SIZE;
     }
   }
-  if (outEnd > 0) send(socket, out.subarray(0, outEnd));
+  return outEnd > 0 ? out.subarray(0, outEnd) : null;
 }
 
 function send(socket: Socket<FloorState>, bytes: Uint8Array): void {
@@ -100,6 +159,11 @@ Bun.listen<FloorState>({
         skip: 0,
         greeted: false,
         unsent: [],
+        handshake: CODE
+          ? new ServerHandshake({ now: performance.now(), maxMessage: 0, findResume: () => null })
+          : null,
+        sealer: null,
+        opener: null,
       };
     },
     data: onData,

@@ -5,7 +5,7 @@ import type { Speech } from "./raw-client.ts";
 
 /** A server under measurement: the app's (version 1, or encrypted), or one of the floors. */
 export interface ServerUnderTest {
-  name: "app" | "app, encrypted" | "runtime floor" | "native floor";
+  name: "app" | "app, encrypted" | "runtime floor" | "runtime floor, encrypted" | "native floor";
   port: number;
   proc: Started;
   /** How the load generator speaks to it. */
@@ -32,10 +32,18 @@ export async function startAppServer(group: ProcessGroup, encrypted: boolean): P
     : { name: "app", port: await listeningPort(proc), proc, speech: { version: 1 } };
 }
 
-/** The minimal Bun server (scripts/bench/runtime-floor.ts), run by the same Bun as the app. */
-export async function startRuntimeFloor(group: ProcessGroup): Promise<ServerUnderTest> {
-  const proc = group.start([process.execPath, join(ROOT, "scripts/bench/runtime-floor.ts")]);
-  return { name: "runtime floor", port: await listeningPort(proc), proc, speech: { version: 1 } };
+/**
+ * The minimal Bun server (scripts/bench/runtime-floor.ts), run by the same Bun as the app: version 1, or
+ * version 2 with the test code (the least the runtime must do for an encrypted session).
+ */
+export async function startRuntimeFloor(group: ProcessGroup, encrypted = false): Promise<ServerUnderTest> {
+  const proc = group.start([process.execPath, join(ROOT, "scripts/bench/runtime-floor.ts")], {
+    env: encrypted ? testEnv() : cleanEnv(),
+  });
+  const port = await listeningPort(proc);
+  return encrypted
+    ? { name: "runtime floor, encrypted", port, proc, speech: { version: 2, code: TEST_CODE } }
+    : { name: "runtime floor", port, proc, speech: { version: 1 } };
 }
 
 /**
