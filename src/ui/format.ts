@@ -63,6 +63,23 @@ export function formatUnacked(unacked: PendingMessage[]): string[] {
 /** Longest reason shown, in characters: a peer may send up to 64 KiB of it. */
 const REASON_LIMIT = 200;
 
+/**
+ * Ends that are failures rather than a goodbye or a lost peer: JSON mode reports them with an `error` event
+ * (its end.reason, as the protocol gave it) before `disconnected`.
+ */
+export function endsInError(end: SessionEnd): boolean {
+  return ERROR_ENDS.has(end.kind);
+}
+
+const ERROR_ENDS: ReadonlySet<SessionEnd["kind"]> = new Set([
+  "protocol-error",
+  "peer-error",
+  "busy",
+  "stalled",
+  "code-mismatch",
+  "integrity",
+]);
+
 /** Why the session ended, as one sentence from this side's point of view. */
 export function describeEnd(end: SessionEnd, peerName: string): string {
   // The reason may come from the peer: keep it terminal-safe and short.

@@ -1,5 +1,5 @@
 import { ByteParts, ByteRange, flat } from "../protocol/bytes.ts";
-import { describeEnd, formatUnacked, lastFailure } from "./format.ts";
+import { describeEnd, endsInError, formatUnacked, lastFailure } from "./format.ts";
 import { FixedText } from "./output-batch.ts";
 import type { ScriptFormat, ScriptStreams } from "./script-format.ts";
 
@@ -116,6 +116,7 @@ export const jsonFormat: ScriptFormat = {
     out.stdout.push(`{"event":"message","id":${id},"bytes":${payload.length},${body}}\n`);
   },
   disconnected(out, end, peerName) {
+    if (endsInError(end)) emit(out, { event: "error", message: end.reason });
     emit(out, {
       event: "disconnected",
       reason: describeEnd(end, peerName),

@@ -121,11 +121,6 @@ export class ScriptView implements ChatView {
   ended(link: ChatLink, end: SessionEnd): void {
     if (link === this.link) this.link = null;
     if (this.options.role === "client") this.over = true;
-    if (
-      ["protocol-error", "peer-error", "busy", "stalled", "code-mismatch", "integrity"].includes(end.kind)
-    ) {
-      this.format.error(this.out, end.reason);
-    }
     this.format.disconnected(this.out, end, this.peerName);
     this.flush();
     this.wake();

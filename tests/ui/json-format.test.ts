@@ -209,7 +209,8 @@ describe("the JSON events of the contract, exactly", () => {
   test("disconnected: kind is how the session ended, each of the documented kinds as it is", () => {
     for (const kind of CLOSE_KINDS) {
       const end: SessionEnd = { kind, reason: "why", stats, unacked: [], opened: true };
-      const event = oneEvent((out) => jsonFormat.disconnected(out, end, "client"));
+      // A failing end is preceded by an error event (the next test).
+      const event = run((out) => jsonFormat.disconnected(out, end, "client")).events.at(-1);
       expect(event).toEqual({ event: "disconnected", reason: describeEnd(end, "client"), kind, unacked: [] });
     }
   });
@@ -237,6 +238,19 @@ describe("the JSON events of the contract, exactly", () => {
     expect(stderr).toContain("2 messages were never acknowledged");
     expect(stderr).toContain("#7");
     expect(stderr).toContain("#9");
+  });
+
+  test("a failing end is an error event (the protocol's reason) and then disconnected; a goodbye or a lost peer is not", () => {
+    const failing = ["busy", "protocol-error", "peer-error", "integrity", "stalled", "code-mismatch"];
+    for (const kind of CLOSE_KINDS) {
+      const end: SessionEnd = { kind, reason: `reason of ${kind}`, stats, unacked: [], opened: true };
+      const { events } = run((out) => jsonFormat.disconnected(out, end, "server"));
+      const names = events.map((event) => event.event);
+      if (failing.includes(kind)) {
+        expect(names).toEqual(["error", "disconnected"]);
+        expect(events[0]?.message).toBe(`reason of ${kind}`);
+      } else expect(names).toEqual(["disconnected"]);
+    }
   });
 
   test("error", () => {
