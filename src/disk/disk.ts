@@ -47,8 +47,9 @@ import {
  */
 export interface DiskOptions {
   /**
-   * Where received files go; resolved (realpath) once, here. It must exist and be a folder. Undefined: this
-   * Disk only sends (receiving actions fail).
+   * Where received files go; resolved (realpath) when the first receiving action needs it, and kept for the
+   * Disk's life once it resolved. It must exist and be a folder then (else that action fails, saying so,
+   * and the next one tries again). Undefined: this Disk only sends (receiving actions fail).
    */
   downloadDir?: string;
   /** Every result, in order per transfer. Called from the Disk's own promise chains; must not throw. */
@@ -128,8 +129,10 @@ interface Sending {
 }
 
 export class Disk {
-  /** The download folder, resolved; null for a Disk that only sends. */
-  readonly downloadDir: string | null;
+  /** The download folder as given; null for a Disk that only sends. */
+  private readonly downloadDirGiven: string | null;
+  /** The download folder, resolved: see DiskOptions.downloadDir. */
+  private downloadDirResolved: string | null = null;
   private readonly onResult: (result: DiskResult) => void;
   private readonly hashChunk: number;
   private readonly progressMs: number;
@@ -148,12 +151,16 @@ export class Disk {
   /** Per transfer, the writes queued last that have not started yet: a later write joins them. */
   private readonly writeBatches = new Map<string, WriteBatch>();
 
-  /** Throws an Error with one sentence when the download folder is missing or not a folder. */
+  /**
+   * Touches nothing on disk: a Disk is made for every session, before its first frame, and the download
+   * folder (checked when the program started) may have gone since; that must cost the session nothing but
+   * its transfers, each told why.
+   */
   constructor(options: DiskOptions) {
     this.onResult = options.onResult;
     this.hashChunk = Math.max(4096, options.hashChunkBytes ?? DEFAULT_HASH_CHUNK);
     this.progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS;
-    this.downloadDir = options.downloadDir === undefined ? null : resolveDownloadDir(options.downloadDir);
+    this.downloadDirGiven = options.downloadDir ?? null;
   }
 
   /**
@@ -284,9 +291,11 @@ export class Disk {
     return state;
   }
 
+  /** The download folder, resolved (throws DiskFailure when there is none, or it is gone). */
   private dl(): string {
-    if (this.downloadDir === null) throw new DiskFailure("this side has no download folder");
-    return this.downloadDir;
+    if (this.downloadDirGiven === null) throw new DiskFailure("this side has no download folder");
+    this.downloadDirResolved ??= resolveDownloadDir(this.downloadDirGiven);
+    return this.downloadDirResolved;
   }
 
   private async inspect(action: Extract<DiskAction, { kind: "inspect" }>): Promise<DiskResult> {
@@ -688,22 +697,23 @@ export class Disk {
   }
 }
 
-/** The download folder, resolved; an Error with one sentence when it is missing or not a folder. */
+/**
+ * The download folder, resolved; a DiskFailure with one sentence when it is missing or not a folder. The
+ * sentence goes to the peer too (a cancelled transfer's reason): no local path in it.
+ */
 function resolveDownloadDir(path: string): string {
   let resolved: string;
   try {
     resolved = realpathSync(path);
   } catch (error) {
     const code = errorCode(error);
-    throw new Error(
+    throw new DiskFailure(
       code === "ENOENT"
-        ? `the download folder ${JSON.stringify(path)} does not exist`
-        : `the download folder ${JSON.stringify(path)} cannot be used (${code ?? String(error)})`,
+        ? "the download folder does not exist (any more)"
+        : `the download folder cannot be used (${code ?? String(error)})`,
     );
   }
-  if (!statSync(resolved).isDirectory()) {
-    throw new Error(`the download folder ${JSON.stringify(path)} is not a folder`);
-  }
+  if (!statSync(resolved).isDirectory()) throw new DiskFailure("the download folder is not a folder");
   return resolved;
 }
 

@@ -29,22 +29,32 @@ const names = async (dir: string) => (await readdir(dir)).sort();
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 
 describe("the download folder", () => {
-  test("is resolved once, through links, when the Disk is made", async () => {
+  test("is resolved through links when a transfer first needs it: files land where the link points", async () => {
     await withFolders(async ({ base, downloads }) => {
       await symlink(downloads, join(base, "via-link"));
-      const disk = new Disk({ downloadDir: join(base, "via-link"), onResult: () => {} });
-      expect(disk.downloadDir).toBe(downloads);
+      const h = new DiskHarness({ downloadDir: join(base, "via-link") });
+      await h.ok("inspect", { kind: "inspect", key: "in:1", name: "a.txt", oneFile: true });
+      expect(await h.receiveFile("in:1", ["a.txt"], text("hello"), 0o644, true)).toMatchObject({
+        kind: "finalize",
+      });
+      expect(await readFile(join(downloads, "a.txt"), "utf8")).toBe("hello");
     });
   });
 
-  test("missing or not a folder: one clear sentence", async () => {
+  test("missing or not a folder: making the Disk touches nothing; each transfer that needs it fails with one clear sentence, no local path in it, until it is there", async () => {
     await withFolders(async ({ downloads }) => {
-      expect(() => new Disk({ downloadDir: join(downloads, "nope"), onResult: () => {} })).toThrow(
-        /download folder .*nope.* does not exist/,
-      );
+      const missing = join(downloads, "nope");
+      const h = new DiskHarness({ downloadDir: missing }); // a session starts as usual
+      const gone = await h.fails({ kind: "inspect", key: "in:1", name: "a.txt", oneFile: true });
+      expect(gone.reason).toBe("the download folder does not exist (any more)");
+      expect(gone.reason).not.toContain(downloads);
+      await mkdir(missing);
+      await h.ok("inspect", { kind: "inspect", key: "in:2", name: "a.txt", oneFile: true });
+
       await writeFile(join(downloads, "file"), "x");
-      expect(() => new Disk({ downloadDir: join(downloads, "file"), onResult: () => {} })).toThrow(
-        /is not a folder/,
+      const notFolder = new DiskHarness({ downloadDir: join(downloads, "file") });
+      expect((await notFolder.fails({ kind: "inspect", key: "in:1", name: "a", oneFile: true })).reason).toBe(
+        "the download folder is not a folder",
       );
     });
   });

@@ -384,6 +384,27 @@ describe("the receiver's disk", () => {
   );
 });
 
+describe("the download folder gone while the server runs", () => {
+  test("the next client still gets its session; its file is cancelled with the reason on both sides; once the folder is back, a file arrives", async () => {
+    const { src, downloads } = await folders();
+    await writeFile(join(src, "note.txt"), "hello\n");
+    const server = await receiver(downloads, ["--accept-files"]);
+    await rm(downloads, { recursive: true });
+
+    const first = sender(server.port, join(src, "note.txt"));
+    expect(await first.finished()).toBe(1);
+    await first.waitFor(isEvent("connected")); // the session opened: only the transfer failed
+    const reason = "the download folder does not exist (any more)";
+    expect(await first.waitFor(isEvent("file-cancelled"))).toMatchObject({ by: "peer", reason });
+    expect(await server.waitFor(isEvent("file-cancelled"))).toMatchObject({ by: "you", reason });
+
+    await mkdir(downloads);
+    const second = sender(server.port, join(src, "note.txt"));
+    expect(await second.finished()).toBe(0);
+    expect(await namesIn(downloads)).toEqual(["note.txt"]);
+  });
+});
+
 describe("a sender killed mid-transfer", () => {
   test("sent again to the same folder: continues from the partial file, and the result is identical", async () => {
     const { src, downloads } = await folders();
