@@ -185,5 +185,11 @@ export const socketHandlers = {
   data: (socket: Socket<ConnectionData>, chunk: Uint8Array) => socket.data?.connection?.onData(chunk),
   drain: (socket: Socket<ConnectionData>) => socket.data?.connection?.onDrain(),
   close: (socket: Socket<ConnectionData>, error?: Error) => socket.data?.connection?.onClose(error),
-  error: (socket: Socket<ConnectionData>, error: Error) => socket.data?.connection?.onClose(error),
+  // Bun calls this when one of these handlers threw (a bug of ours, met mid-frame): the connection's state
+  // is unknown from there on, so it ends at once; a peer left on an open socket nobody reads would wait
+  // for ever. Its owner hears of it as a close with that error.
+  error: (socket: Socket<ConnectionData>, error: Error) => {
+    socket.data?.connection?.onClose(error);
+    socket.terminate();
+  },
 };

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import type { DeliveryEvent, SessionEnd } from "../../src/core/chat.ts";
 import { Session } from "../../src/core/session.ts";
-import { Connection } from "../../src/net/connection.ts";
+import { Connection, type ConnectionData, socketHandlers } from "../../src/net/connection.ts";
 import { LiveSession, type LiveSessionOwner, UNREAD_LIMIT } from "../../src/net/live-session.ts";
 import { FrameType, HEADER_SIZE } from "../../src/protocol/constants.ts";
 import { FrameDecoder } from "../../src/protocol/decoder.ts";
@@ -232,4 +232,46 @@ test("a socket the peer resets as it opens (no remote address left) still makes 
   }
   expect(made.length).toBeGreaterThan(0);
   expect(made.filter((m) => m instanceof Error)).toEqual([]);
+});
+
+test("a handler that throws ends the connection at once: the peer sees it close, the owner hears why", async () => {
+  const heard: (Error | undefined)[] = [];
+  const server = Bun.listen<ConnectionData>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        const connection = new Connection(socket as Socket<unknown>);
+        socket.data = { connection };
+        connection.use({
+          received: () => {
+            throw new Error("a bug met mid-frame");
+          },
+          drained: () => {},
+          socketClosed: (error) => heard.push(error),
+        });
+      },
+      ...socketHandlers,
+    },
+  });
+  try {
+    let closed!: () => void;
+    const peerSawClose = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const peer = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: server.port,
+      socket: { data() {}, close: () => closed(), error() {} },
+    });
+    peer.write("anything");
+    const outcome = await Promise.race([
+      peerSawClose.then(() => "closed"),
+      Bun.sleep(3000).then(() => "open"),
+    ]);
+    expect(outcome).toBe("closed");
+    expect(heard.map((error) => error?.message)).toEqual(["a bug met mid-frame"]);
+  } finally {
+    server.stop(true);
+  }
 });
