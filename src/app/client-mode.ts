@@ -14,12 +14,12 @@ export async function runClientMode(config: Config, code: string | null): Promis
   const quitEarly = new Promise<null>((resolve) => {
     quitWhileConnecting = () => resolve(null);
   });
-  const quit = () => {
-    if (client) client.link.close();
+  const quit = (reason?: string) => {
+    if (client) client.link.close(reason);
     else quitWhileConnecting();
   };
 
-  const front = await chooseFrontEnd(config, "client", quit);
+  const front = await chooseFrontEnd(config, "client", quit, quit);
   onTerminationSignal(quit);
   // --send: the file's fate decides the exit status.
   let sendResult: number | null = null;

@@ -49,10 +49,16 @@ export async function* stdinChunks(
 
 /**
  * Interactive when stdin is a terminal (and no --json); otherwise pipe mode, or JSON mode with --json.
- * `quit` is what the interactive front end calls when the user asks to leave. The interactive front end
- * (readline, colours) is loaded only when chosen: that took ~2 ms off a script's start (docs/performance.md).
+ * `quit` is what the interactive front end calls when the user asks to leave; `outputGone` what a script
+ * front end calls when its stdout's reader has gone. The interactive front end (readline, colours) is
+ * loaded only when chosen: that took ~2 ms off a script's start (docs/performance.md).
  */
-export async function chooseFrontEnd(config: Config, role: Role, quit: () => void): Promise<FrontEndChoice> {
+export async function chooseFrontEnd(
+  config: Config,
+  role: Role,
+  quit: () => void,
+  outputGone: (reason: string) => void,
+): Promise<FrontEndChoice> {
   if (!config.json && process.stdin.isTTY) {
     const color = config.color && process.stdout.isTTY === true;
     const { InteractiveView } = await import("../ui/interactive.ts");
@@ -64,7 +70,13 @@ export async function chooseFrontEnd(config: Config, role: Role, quit: () => voi
   const format = config.json ? jsonFormat : pipeFormat;
   const typed = process.stdin.isTTY === true;
   // With --send, the end of the input is not the end: the session stays until the file is delivered.
-  const view = new ScriptView({ role, format, typed, leaveAtEndOfInput: config.send === undefined });
+  const view = new ScriptView({
+    role,
+    format,
+    typed,
+    leaveAtEndOfInput: config.send === undefined,
+    outputGone,
+  });
   return { kind: "script", view, json: config.json };
 }
 

@@ -19,13 +19,15 @@ export async function runServerMode(config: Config, code: string | null): Promis
   const done = new Promise<number>((resolve) => {
     finished = resolve;
   });
-  const stop = () => {
+  /** Stops serving: says goodbye to the client, if any, with `reason`; the program then exits with `status`. */
+  const stop = (reason?: string, status = 0) => {
     if (stopping) return;
     stopping = true;
-    void (server?.stop() ?? Promise.resolve()).then(() => finished(0));
+    void (server?.stop(reason) ?? Promise.resolve()).then(() => finished(status));
   };
 
-  const front = await chooseFrontEnd(config, "server", stop);
+  // A server whose output nobody reads can deliver nothing more: it leaves, and says it failed.
+  const front = await chooseFrontEnd(config, "server", stop, (reason) => stop(reason, 1));
   const serverCode = config.encryption ? new ServerCode(code) : null;
   // --send: the first client gets the file; its fate ends the server with the exit status.
   let sendResult = 0;

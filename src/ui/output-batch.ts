@@ -36,12 +36,26 @@ export class OutputBatch {
   private writesDone = 0;
   /** `handedOver()` promises, each with the count of writes it waits for, in that order. */
   private handoverWaiters: { writes: number; resolve: () => void }[] = [];
+  /** Why the stream can take nothing more (its reader went away: EPIPE), once it is so. */
+  private closedBy: Error | null = null;
+  private onClosed: ((error: Error) => void) | null = null;
 
   constructor(private readonly stream: NodeJS.WritableStream) {
     stream.on("drain", () => {
       this.backedUp = false;
       for (const wake of this.waiters.splice(0)) wake();
     });
+    stream.on("error", (error: Error) => this.closed(error));
+  }
+
+  /**
+   * Calls `react` once when the stream fails (its reader went away, as when `head` has read enough): what
+   * is pushed from then on is dropped. What was in the failed write never reached anyone, so the
+   * `handedOver()` promises that wait for it never settle: an ACK means the user has the message.
+   */
+  whenClosed(react: (error: Error) => void): void {
+    this.onClosed = react;
+    if (this.closedBy) react(this.closedBy);
   }
 
   /** True while the stream holds more than its high-water mark. */
@@ -120,6 +134,7 @@ export class OutputBatch {
   }
 
   flush(): void {
+    if (this.closedBy) this.start = this.end = 0; // nobody reads any more
     if (this.end === this.start) return;
     const data = this.block.subarray(this.start, this.end);
     this.start = this.end;
@@ -137,6 +152,7 @@ export class OutputBatch {
    * `write` returns whenever the pipe or terminal took all of it, so only a backed-up stdout gives a promise.
    */
   handedOver(): Promise<void> | null {
+    if (this.closedBy) return new Promise(() => {}); // never: see whenClosed
     if (this.writesDone === this.writesIssued) return null;
     const writes = this.writesIssued;
     return new Promise((resolve) => this.handoverWaiters.push({ writes, resolve }));
@@ -185,8 +201,13 @@ export class OutputBatch {
   }
 
   private write(data: Uint8Array, done?: () => void): void {
+    if (this.closedBy) return;
     this.writesIssued++;
-    const written = () => {
+    const written = (error?: Error | null) => {
+      if (error) {
+        this.closed(error);
+        return;
+      }
       this.writesDone++;
       done?.();
       // Streams call writes back in order: the waiters are settled from the front.
@@ -195,7 +216,20 @@ export class OutputBatch {
         (waiters.shift() as { resolve: () => void }).resolve();
       }
     };
-    if (!this.stream.write(data, written)) this.backedUp = true;
+    try {
+      if (!this.stream.write(data, written)) this.backedUp = true;
+    } catch (error) {
+      // Bun's stdout throws EPIPE from `write` itself when the reading end is closed.
+      this.closed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private closed(error: Error): void {
+    if (this.closedBy) return;
+    this.closedBy = error;
+    this.backedUp = false;
+    for (const wake of this.waiters.splice(0)) wake();
+    this.onClosed?.(error);
   }
 }
 

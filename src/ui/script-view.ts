@@ -34,6 +34,11 @@ export interface ScriptViewOptions {
   typed?: boolean;
   /** A client says goodbye when its input ends (default); not with --send, which ends the session itself. */
   leaveAtEndOfInput?: boolean;
+  /**
+   * Standard output's reader went away (`121chat server | head -1`): messages can no longer be handed to
+   * anyone, so the program should leave, saying `reason` to the peer, as a program in a pipeline does.
+   */
+  outputGone?: (reason: string) => void;
 }
 
 /**
@@ -56,6 +61,12 @@ export class ScriptView implements ChatView {
     this.format = options.format;
     this.peerName = options.role === "server" ? "client" : "server";
     this.out = { stdout: new OutputBatch(process.stdout), stderr: new OutputBatch(process.stderr) };
+    this.out.stdout.whenClosed((error) => {
+      const why = (error as { code?: unknown }).code === "EPIPE" ? "its reader has gone" : error.message;
+      this.notice(`standard output was closed (${why}): leaving`);
+      this.options.outputGone?.("its output was closed");
+    });
+    this.out.stderr.whenClosed(() => {}); // status that nobody reads any more: dropped
   }
 
   // ---- ChatView ----

@@ -1,7 +1,8 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { exitOf } from "../helpers/bounded.ts";
 import { PipeProgram } from "../helpers/pipe-program.ts";
-import { JsonProgram, runProgram } from "../helpers/program.ts";
+import { JsonProgram, programCommand, runProgram, testEnv } from "../helpers/program.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 // bunfig's [test] timeout is not applied by this Bun (every file gets 5 s unless it says otherwise); these
 // tests start processes and have their own, tighter bounds inside, so a hang fails there and cleans up.
@@ -97,5 +98,49 @@ test("a client with empty input (< /dev/null) connects, says goodbye and exits 0
     expect(await server.waitFor((e) => e.event === "disconnected")).toMatchObject({ kind: "peer-bye" });
   } finally {
     await server.stop();
+  }
+});
+
+test("a pipe-mode server whose reader has gone (`| head -1`) says so in one line and exits 1; a message it could not write out is never acknowledged", async () => {
+  const server = Bun.spawn([...programCommand(), "server", "--host", "127.0.0.1", "--port", "0"], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: testEnv(),
+  });
+  let stderr = "";
+  void (async () => {
+    for await (const chunk of server.stderr) stderr += new TextDecoder().decode(chunk);
+  })();
+  let client: JsonProgram | undefined;
+  try {
+    const stdout = server.stdout.getReader();
+    const firstLine = async (): Promise<string> => {
+      let text = "";
+      while (!text.includes("\n")) {
+        const { value, done } = await stdout.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return text;
+    };
+    await waitUntil(() => /listening on 127\.0\.0\.1:\d+/.test(stderr), "the server listens");
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+    client = new JsonProgram(["client", `127.0.0.1:${port}`]);
+    client.write("one\n");
+    await client.waitFor((e) => e.event === "ack" && e.id === 1);
+    expect(await firstLine()).toBe("one\n");
+    await stdout.cancel(); // what `head -1` does once it has its line: the pipe's reading end closes
+
+    client.write("two\n");
+    expect(await exitOf(server, 10_000)).toBe(1);
+    expect(stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
+    await client.stop();
+    expect(client.events.some((e) => e.event === "ack" && e.id === 2)).toBe(false);
+    const ended = await client.waitFor((e) => e.event === "disconnected");
+    expect(ended.unacked).toEqual([2]);
+  } finally {
+    server.kill();
+    await client?.stop();
   }
 });

@@ -243,3 +243,50 @@ test("a block is not reused while the stream still holds a write of it", async (
   await finishAll();
   expect(Buffer.concat(received).toString()).toBe(expected);
 });
+
+test("a stream whose reader went away: told once, later output dropped, and the lost write is never handed over", async () => {
+  let writes = 0;
+  const stream = new MemoryStream();
+  stream.write = (() => {
+    writes++;
+    throw Object.assign(new Error("EPIPE: broken pipe, write"), { code: "EPIPE" });
+  }) as typeof stream.write;
+  const batch = new OutputBatch(stream);
+  const told: string[] = [];
+  batch.whenClosed((error) => told.push((error as { code?: string }).code ?? error.message));
+  batch.push("lost\n");
+  batch.flush(); // throws inside: the batch takes it
+  batch.push("dropped\n");
+  batch.flush();
+  expect(told).toEqual(["EPIPE"]);
+  expect(writes).toBe(1);
+  const settled = await Promise.race([
+    batch.handedOver()?.then(() => "settled"),
+    Bun.sleep(50).then(() => "waiting"),
+  ]);
+  expect(settled).toBe("waiting");
+});
+
+test("a write that fails later (the stream's error) counts as not handed over, and says why once", async () => {
+  const callbacks: ((error?: Error | null) => void)[] = [];
+  const failing = new Writable({
+    write(_chunk, _encoding, done) {
+      callbacks.push(done);
+    },
+  });
+  failing.on("error", () => {}); // the batch listens too; this keeps the test's stream quiet
+  const batch = new OutputBatch(failing);
+  const told: string[] = [];
+  batch.whenClosed((error) => told.push(error.message));
+  batch.push("in flight\n");
+  batch.flush();
+  const handedOver = batch.handedOver();
+  (callbacks[0] as (error?: Error | null) => void)(new Error("EPIPE"));
+  await Bun.sleep(10);
+  expect(told).toEqual(["EPIPE"]);
+  const settled = await Promise.race([
+    handedOver?.then(() => "settled"),
+    Bun.sleep(50).then(() => "waiting"),
+  ]);
+  expect(settled).toBe("waiting");
+});
