@@ -47,8 +47,13 @@ export type CloseKind =
 export type SessionEvent =
   | { type: "open"; peerMaxMessage: number; resumeWindowMs?: number }
   | { type: "message"; id: number; payload: Bytes }
-  /** rttMs is null for a message the peer got before a drop whose ACK was lost (learned from its RESUME). */
-  | { type: "ack"; id: number; bytes: number; rttMs: number | null }
+  /**
+   * rttMs is null for a message the peer got before a drop whose ACK was lost (learned from its RESUME).
+   * deliveredAfterMs, for a message that waited for a connection (given during an outage, or sent again
+   * after one), is the time from when it was given to this ACK: its round trip counts from its last send
+   * only. Null for a message sent at once, and with rttMs null.
+   */
+  | { type: "ack"; id: number; bytes: number; rttMs: number | null; deliveredAfterMs: number | null }
   /** Version 2: the connection dropped; the session is held for `windowMs` more (from the first drop). */
   | { type: "suspended"; reason: string; windowMs: number }
   /** Version 2: a new connection took the session over; `resent` messages were sent again. */
@@ -318,11 +323,11 @@ export class Session {
     const id = nextId(this.lastMessageId);
     this.lastMessageId = id;
     if (waiting) {
-      this.pending.add(id, null, payload);
+      this.pending.add(id, null, payload, now);
       this.queued += payload.length;
     } else {
       this.writer.frame(FrameType.MSG, id, payload);
-      this.pending.add(id, now, payload);
+      this.pending.add(id, now, payload, now);
     }
     this.counters.sent++;
     this.counters.sentBytes += payload.length;
@@ -445,7 +450,7 @@ export class Session {
 
   /** This side's messages the peer has not acknowledged, oldest first. */
   unacked(): PendingMessage[] {
-    return this.pending.list();
+    return this.pending.list().map(({ id, sentAt, payload }) => ({ id, sentAt, payload }));
   }
 
   private recordDecoder(firstFrame: readonly FrameType[] | undefined): FrameDecoder {
@@ -508,7 +513,8 @@ export class Session {
         const rttMs = now - message.sentAt;
         this.counters.acked++;
         this.counters.rtt.record(rttMs);
-        this.events.push({ type: "ack", id, bytes: message.payload.length, rttMs });
+        const deliveredAfterMs = message.waited ? now - message.givenAt : null;
+        this.events.push({ type: "ack", id, bytes: message.payload.length, rttMs, deliveredAfterMs });
         return;
       }
       case FrameType.PING:
@@ -603,7 +609,13 @@ export class Session {
     if (known) {
       for (const message of this.pending.settleThrough(peerLastDelivered)) {
         this.counters.acked++;
-        this.events.push({ type: "ack", id: message.id, bytes: message.payload.length, rttMs: null });
+        this.events.push({
+          type: "ack",
+          id: message.id,
+          bytes: message.payload.length,
+          rttMs: null,
+          deliveredAfterMs: null,
+        });
       }
       this.lastSettled = peerLastDelivered;
     }
@@ -612,6 +624,7 @@ export class Session {
       if (message.sentAt !== null) resent++;
       this.writer.frame(FrameType.MSG, message.id, message.payload);
       message.sentAt = now; // the round trip of a resent message counts from now
+      message.waited = true; // and its ACK says how long it took in all
     }
     this.queued = 0;
     const afterMs = now - (this.droppedAt ?? now);

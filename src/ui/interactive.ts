@@ -23,7 +23,7 @@ import {
   lastFailure,
 } from "./format.ts";
 import { blockLines, splitLines } from "./message-block.ts";
-import { ProgressMeter } from "./progress-meter.ts";
+import { formatDuration, ProgressMeter } from "./progress-meter.ts";
 import { sanitize } from "./sanitize.ts";
 import { type LineMark, TerminalScreen } from "./terminal-screen.ts";
 import {
@@ -199,7 +199,7 @@ export class InteractiveView implements ChatView {
   delivered(_link: ChatLink, events: DeliveryEvent[]): undefined {
     for (const event of events) {
       if (event.type === "message") this.showMessage(event.payload);
-      else this.showAck(event.id, event.rttMs);
+      else this.showAck(event.id, event.rttMs, event.deliveredAfterMs);
     }
     return undefined; // printed through readline to the terminal, which takes a line at once
   }
@@ -429,9 +429,16 @@ export class InteractiveView implements ChatView {
     this.screen.print(...blockLines(this.c.bold(this.c.magenta(`${this.peerName} › `)), shown));
   }
 
-  private showAck(id: number, rttMs: number | null): void {
-    // A message delivered before a drop whose ACK was lost has no round trip to show.
-    const note = this.c.green(rttMs === null ? "✓ (delivered before the drop)" : `✓ ${formatMs(rttMs)}`);
+  private showAck(id: number, rttMs: number | null, deliveredAfterMs: number | null): void {
+    // A message delivered before a drop whose ACK was lost has no round trip to show. One that waited for
+    // the connection says how long it took in all: its round trip counts from its last send only.
+    const note =
+      rttMs === null
+        ? this.c.green("✓ (delivered before the drop)")
+        : this.c.green(`✓ ${formatMs(rttMs)}`) +
+          (deliveredAfterMs === null
+            ? ""
+            : this.c.dim(` · delivered after ${formatDuration(deliveredAfterMs / 1000)}`));
     const mark = this.marks.get(id);
     this.marks.delete(id);
     if (mark && this.screen.annotate(mark, `  ${note}`)) return;

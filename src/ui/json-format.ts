@@ -85,11 +85,13 @@ export const jsonFormat: ScriptFormat = {
   },
   resumed: (out, { afterMs, resent }) => emit(out, { event: "resumed", after_ms: roundMs(afterMs), resent }),
   sent: (out, id, bytes) => out.stdout.push(`{"event":"sent","id":${id},"bytes":${bytes}}\n`),
-  ack: (out, id, rttMs) =>
+  ack: (out, id, rttMs, deliveredAfterMs) =>
     out.stdout.push(
       rttMs === null
         ? `{"event":"ack","id":${id},"before_drop":true}\n`
-        : `{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}}\n`,
+        : deliveredAfterMs === null
+          ? `{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}}\n`
+          : `{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)},"delivered_after_ms":${roundMs(deliveredAfterMs)}}\n`,
     ),
   message(out, id, bytes) {
     // The text is made of the whole payload: a large one that came in parts is joined here.

@@ -22,8 +22,11 @@ export interface ScriptFormat {
   reconnecting(out: ScriptStreams, attempt: Reconnecting): void;
   resumed(out: ScriptStreams, resumed: Resumed): void;
   sent(out: ScriptStreams, id: number, bytes: number): void;
-  /** rttMs null: delivered before a drop, its ACK lost (known from the peer's RESUME). */
-  ack(out: ScriptStreams, id: number, rttMs: number | null): void;
+  /**
+   * rttMs null: delivered before a drop, its ACK lost (known from the peer's RESUME). deliveredAfterMs: for
+   * a message that waited for a connection, the time from when it was given (see the session's ack event).
+   */
+  ack(out: ScriptStreams, id: number, rttMs: number | null, deliveredAfterMs: number | null): void;
   message(out: ScriptStreams, id: number, payload: Bytes): void;
   disconnected(out: ScriptStreams, end: SessionEnd, peerName: string): void;
   error(out: ScriptStreams, message: string): void;

@@ -112,7 +112,7 @@ export class ScriptView implements ChatView {
   delivered(link: ChatLink, events: DeliveryEvent[]): Promise<void> | undefined {
     for (const event of events) {
       if (event.type === "message") this.format.message(this.out, event.id, event.payload);
-      else this.format.ack(this.out, event.id, event.rttMs);
+      else this.format.ack(this.out, event.id, event.rttMs, event.deliveredAfterMs);
     }
     this.flush();
     // What stdout has not taken yet is still ours, not the user's: the link holds the ACKs until it has.

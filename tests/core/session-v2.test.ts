@@ -274,8 +274,8 @@ describe("version 2: RESUME", () => {
     const events = resumeBoth(client, server, T0 + 4_210);
     // The client learns from the server's RESUME (last delivered: 2) that c1 and c2 arrived.
     expect(eventsOf(events.client, "ack")).toEqual([
-      { type: "ack", id: 1, bytes: 2, rttMs: null },
-      { type: "ack", id: 2, bytes: 2, rttMs: null },
+      { type: "ack", id: 1, bytes: 2, rttMs: null, deliveredAfterMs: null },
+      { type: "ack", id: 2, bytes: 2, rttMs: null, deliveredAfterMs: null },
     ]);
     expect(eventsOf(events.client, "resumed")).toEqual([{ type: "resumed", afterMs: 4_200, resent: 1 }]);
     expect(eventsOf(events.server, "resumed")).toEqual([{ type: "resumed", afterMs: 4_200, resent: 1 }]);
@@ -285,12 +285,21 @@ describe("version 2: RESUME", () => {
     flow(server, client, T0 + 4_220);
     const after = client.takeEvents();
     expect(texts(after)).toEqual(["s1"]);
-    expect(eventsOf(after, "ack").map((e) => [e.id, e.rttMs])).toEqual([
-      [3, 10],
-      [4, 10],
+    // Their round trips count from the resend; how long each took in all, from when it was given, is said
+    // beside: c3 was given at +3, c4 at +20, both acknowledged at +4,220.
+    expect(eventsOf(after, "ack").map((e) => [e.id, e.rttMs, e.deliveredAfterMs])).toEqual([
+      [3, 10, 4_217],
+      [4, 10, 4_200],
     ]);
     expect(client.unackedCount).toBe(0);
     expect(client.queuedBytes).toBe(0);
+    // A message sent at once, after all that, has only its round trip.
+    client.send(utf8("c5"), T0 + 5_000);
+    flow(client, server, T0 + 5_002);
+    flow(server, client, T0 + 5_004);
+    expect(eventsOf(client.takeEvents(), "ack").map((e) => [e.id, e.rttMs, e.deliveredAfterMs])).toEqual([
+      [5, 4, null],
+    ]);
   });
 
   test("a drop during the resume keeps the window counted from the first drop; no second report", () => {

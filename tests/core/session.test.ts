@@ -309,8 +309,8 @@ describe("Session messages and acknowledgements", () => {
     flow(client, server, 2001);
     flow(server, client, 2003.25);
     expect(client.takeEvents()).toEqual([
-      { type: "ack", id: 1, bytes: 1, rttMs: 3.25 },
-      { type: "ack", id: 2, bytes: 2, rttMs: 2.75 },
+      { type: "ack", id: 1, bytes: 1, rttMs: 3.25, deliveredAfterMs: null },
+      { type: "ack", id: 2, bytes: 2, rttMs: 2.75, deliveredAfterMs: null },
     ]);
     expect(client.unacked()).toEqual([]);
     expect(client.unackedCount).toBe(0);
@@ -338,7 +338,7 @@ describe("Session messages and acknowledgements", () => {
     expect(client.takeEvents()).toEqual([]);
     client.receive(frameBytes(FrameType.ACK, 1), 2002);
     client.receive(frameBytes(FrameType.ACK, 1), 2003);
-    expect(client.takeEvents()).toEqual([{ type: "ack", id: 1, bytes: 1, rttMs: 2 }]);
+    expect(client.takeEvents()).toEqual([{ type: "ack", id: 1, bytes: 1, rttMs: 2, deliveredAfterMs: null }]);
     expect(client.takeOutput()).toEqual([]);
     expect(client.state).toBe("open");
     expect(client.stats().acked).toBe(1);
@@ -379,7 +379,9 @@ describe("Session messages and acknowledgements", () => {
     const [message] = eventsOf(server.takeEvents(), "message");
     expect(message && decodeText(message.payload)).toBe("one message in parts");
     client.receive(outputOf(server), T0 + 2);
-    expect(client.takeEvents()).toEqual([{ type: "ack", id: 1, bytes: payload.length, rttMs: 2 }]);
+    expect(client.takeEvents()).toEqual([
+      { type: "ack", id: 1, bytes: payload.length, rttMs: 2, deliveredAfterMs: null },
+    ]);
   });
 
   test("a large message passes through the wire intact, split at any point", () => {

@@ -55,13 +55,18 @@ describe.skipIf(!tmuxAvailable())("interactive chat across a dropped connection"
         await server.waitForText(/● back after \d+\.\d s — \d+ messages? resent/, 5_000);
         await server.waitForText(/^client › typed during the outage$/m);
         await client.waitForText(/^server › answered during the outage$/m);
-        await client.waitForText(new RegExp(`typed during the outage +${RTT}`));
-        await server.waitForText(new RegExp(`answered during the outage +${RTT}`));
+        // Their round trips count from the resend; beside them, how long they took in all.
+        await client.waitForText(
+          new RegExp(`typed during the outage +${RTT} · delivered after \\d+\\.\\d s$`, "m"),
+        );
+        await server.waitForText(
+          new RegExp(`answered during the outage +${RTT} · delivered after \\d+\\.\\d s$`, "m"),
+        );
 
         // And the session goes on as before.
         await say(client, "after the outage");
         await server.waitForText(/^client › after the outage$/m);
-        await client.waitForText(new RegExp(`after the outage +${RTT}`));
+        await client.waitForText(new RegExp(`after the outage +${RTT}$`, "m")); // sent at once: nothing beside
 
         const clientScreen = await client.capture();
         const serverScreen = await server.capture();

@@ -127,10 +127,19 @@ describe("the JSON events of the contract, exactly", () => {
   });
 
   test("ack of a message delivered before a drop: before_drop, no rtt_ms", () => {
-    expect(oneEvent((out) => jsonFormat.ack(out, 9, null))).toEqual({
+    expect(oneEvent((out) => jsonFormat.ack(out, 9, null, null))).toEqual({
       event: "ack",
       id: 9,
       before_drop: true,
+    });
+  });
+
+  test("ack of a message that waited for the connection: its round trip, and delivered_after_ms in all", () => {
+    expect(oneEvent((out) => jsonFormat.ack(out, 4, 4.2449, 18_504.2001))).toEqual({
+      event: "ack",
+      id: 4,
+      rtt_ms: 4.245,
+      delivered_after_ms: 18_504.2,
     });
   });
 
@@ -139,11 +148,11 @@ describe("the JSON events of the contract, exactly", () => {
   });
 
   test("ack: rtt_ms is a number with sub-millisecond precision", () => {
-    const event = oneEvent((out) => jsonFormat.ack(out, 7, 0.123456789));
+    const event = oneEvent((out) => jsonFormat.ack(out, 7, 0.123456789, null));
     expect(event).toEqual({ event: "ack", id: 7, rtt_ms: 0.123 });
     expect(typeof event.rtt_ms).toBe("number");
-    expect(oneEvent((out) => jsonFormat.ack(out, 1, 12)).rtt_ms).toBe(12);
-    expect(oneEvent((out) => jsonFormat.ack(out, 1, 0.0504)).rtt_ms).toBe(0.05);
+    expect(oneEvent((out) => jsonFormat.ack(out, 1, 12, null)).rtt_ms).toBe(12);
+    expect(oneEvent((out) => jsonFormat.ack(out, 1, 0.0504, null)).rtt_ms).toBe(0.05);
   });
 
   test("message: UTF-8 payloads as text", () => {
@@ -349,7 +358,14 @@ describe("README's JSON section is the contract", () => {
       case "sent":
         return oneEvent((out) => jsonFormat.sent(out, id, bytes));
       case "ack":
-        return oneEvent((out) => jsonFormat.ack(out, id, doc.before_drop ? null : (doc.rtt_ms as number)));
+        return oneEvent((out) =>
+          jsonFormat.ack(
+            out,
+            id,
+            doc.before_drop ? null : (doc.rtt_ms as number),
+            (doc.delivered_after_ms as number | undefined) ?? null,
+          ),
+        );
       case "message": {
         const payload =
           typeof doc.text === "string"
@@ -416,7 +432,7 @@ test("a burst of events is one JSON object per line, in order", () => {
   const { events } = run((out) => {
     jsonFormat.connected(out, "127.0.0.1:5000", true);
     for (let id = 1; id <= 50; id++) jsonFormat.sent(out, id, id);
-    for (let id = 1; id <= 50; id++) jsonFormat.ack(out, id, id / 7);
+    for (let id = 1; id <= 50; id++) jsonFormat.ack(out, id, id / 7, null);
   });
   expect(events).toHaveLength(101);
   expect(events.map((e) => e.event)).toEqual([

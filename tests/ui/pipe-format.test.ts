@@ -21,7 +21,7 @@ test("received messages go to stdout raw, each followed by \\n, nothing else the
     pipeFormat.message(out, 2, new Uint8Array(0));
     pipeFormat.message(out, 3, binary);
     pipeFormat.sent(out, 1, 5);
-    pipeFormat.ack(out, 1, 0.4);
+    pipeFormat.ack(out, 1, 0.4, null);
   });
   expect([...stdout]).toEqual([...utf8("hello\n"), 0x0a, ...binary, 0x0a]);
   expect(stderr).toBe("121chat: connected to 127.0.0.1:5000 (end-to-end encrypted)\n");

@@ -44,7 +44,7 @@ const link: ChatLink = {
   send(payload) {
     const id = nextId++;
     setTimeout(() => {
-      view.delivered(link, [{ type: "ack", id, bytes: payload.length, rttMs: 0.5 }]);
+      view.delivered(link, [{ type: "ack", id, bytes: payload.length, rttMs: 0.5, deliveredAfterMs: null }]);
       if (++acked === 1) view.clearStatus();
     }, ACK_AFTER_MS);
     return { ok: true, id };
