@@ -45,7 +45,7 @@ it exists. The program under test is src/main.ts run by this Bun, or the executa
   c. bulk: one 256 MiB message from an app client to an app server (pipe mode), MB/s and the receiver's
      peak RSS, beside nc moving the same bytes where nc is installed;
   e. version 2's handshake: 200 connections one after another (40 with --quick), TCP connect to the
-     server's SESSION, p50 and p99 in ms;
+     channel up on the client (issue 8's measure) and to the server's SESSION, p50 and p99 in ms;
   d. start-up of the compiled executable (CHAT121_BIN, or dist/121chat-<os>-<arch> from
      \`npm run build -- --target host\`): --version and time to \`listening\`, against a compiled hello-world.
   f. files: a 1 GiB sparse file (64 MiB with --quick) sent with \`client --send\` to \`server --accept-files\`

@@ -24,6 +24,12 @@ export class RawClient {
   private opener: RecordOpener | null = null;
   /** Version 2: from the start of the TCP connect to the server's SESSION, in ms. */
   handshakeMs = Number.NaN;
+  /**
+   * Version 2: from the start of the TCP connect to the channel being up on this side (the server's HELLO
+   * checked, this side's CONFIRM written), in ms: issue 8's measure. SESSION follows one trip later.
+   */
+  channelUpMs = Number.NaN;
+  private connectStarted = 0;
   private nextId = 1;
   /** Id of the next ACK expected. */
   private expectedAck = 1;
@@ -77,6 +83,7 @@ export class RawClient {
       });
     }
     const started = performance.now();
+    this.connectStarted = started;
     this.socket = await Bun.connect({
       hostname: "127.0.0.1",
       port,
@@ -104,6 +111,7 @@ export class RawClient {
     for (const event of handshake.takeEvents()) {
       if (event.type === "failed") this.failWith(new Error(`handshake failed: ${event.failure.reason}`));
       if (event.type === "up") {
+        this.channelUpMs = performance.now() - this.connectStarted;
         this.sealer = new RecordSealer(event.channel.keys.send);
         this.opener = new RecordOpener(event.channel.keys.receive);
         this.handshake = null;
