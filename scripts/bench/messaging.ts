@@ -74,7 +74,7 @@ async function measureRound(server: ServerUnderTest, plan: MessagingPlan) {
   }
 }
 
-/** Figure e: version 2's handshake, from the start of the TCP connect to the server's SESSION, in ms. */
+/** Figure e: version 2's handshake, from the start of the TCP connect to the channel up and to SESSION, in ms. */
 export interface HandshakeFigures {
   /** TCP connect to the channel up on the client (issue 8's measure). */
   p50Ms: number;

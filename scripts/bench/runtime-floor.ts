@@ -5,7 +5,7 @@
  * adds on top of the runtime.
  *
  * With CHAT121_CODE set it is the encrypted floor: version 2's handshake (src/secure, as the app runs it),
- * then a SESSION, then each received record opened and the ACKs it calls for sealed into one record. So the
+ * then a SESSION, then each received chunk's records opened and the ACKs they call for sealed together. So the
  * encrypted and the plain floor differ by exactly what protocol version 2 costs the runtime: the records'
  * AES-GCM in node:crypto and their framing.
  *
@@ -48,11 +48,13 @@ function onData(socket: Socket<FloorState>, chunk: Uint8Array): void {
     return;
   }
   if (state.opener) {
-    const sealer = state.sealer as RecordSealer;
+    // The ACKs of every record in the chunk, sealed together: one seal and one write per chunk, as the app.
+    const acks: Uint8Array[] = [];
     state.opener.open(chunk, (plaintext) => {
-      const acks = answer(state, plaintext);
-      if (acks) send(socket, sealer.seal([acks]));
+      const answered = answer(state, plaintext);
+      if (answered) acks.push(answered);
     });
+    if (acks.length > 0) send(socket, (state.sealer as RecordSealer).seal(acks));
     return;
   }
   const acks = answer(state, chunk);

@@ -19,7 +19,12 @@ export async function runClientMode(config: Config, code: string | null): Promis
     else quitWhileConnecting();
   };
 
-  const front = await chooseFrontEnd(config, "client", quit, quit);
+  // A client whose output nobody reads leaves too, and says it failed (as the server does).
+  let outputGone = false;
+  const front = await chooseFrontEnd(config, "client", quit, (reason) => {
+    outputGone = true;
+    quit(reason);
+  });
   onTerminationSignal(quit);
   // --send: the file's fate decides the exit status.
   let sendResult: number | null = null;
@@ -59,6 +64,7 @@ export async function runClientMode(config: Config, code: string | null): Promis
 
   const end = await client.ended;
   if (front.kind === "interactive") front.view.close();
+  if (outputGone) return 1;
   if (config.send !== undefined) return sendResult ?? 1;
   // Piped input that ends with messages unacknowledged is a failure for the script that sent them.
   if (front.kind === "script" && end.unacked.length > 0) return 1;

@@ -2,7 +2,11 @@
 export async function exitAfterFlush(code: number): Promise<never> {
   const flushed = (stream: NodeJS.WriteStream) =>
     new Promise<void>((resolve) => {
-      if (!stream.write("", () => resolve())) stream.once("drain", () => resolve());
+      try {
+        if (!stream.write("", () => resolve())) stream.once("drain", () => resolve());
+      } catch {
+        resolve(); // a stream whose reader has gone (EPIPE) has nothing more to flush
+      }
     });
   await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), Bun.sleep(2000)]);
   process.exit(code);

@@ -47,9 +47,9 @@ import {
  */
 export interface DiskOptions {
   /**
-   * Where received files go; resolved (realpath) when the first receiving action needs it, and kept for the
-   * Disk's life once it resolved. It must exist and be a folder then (else that action fails, saying so,
-   * and the next one tries again). Undefined: this Disk only sends (receiving actions fail).
+   * Where received files go; resolved (realpath) by each transfer when it first needs it. It must exist and
+   * be a folder then (else that action fails, saying so, and the next transfer tries again). Undefined: this
+   * Disk only sends (receiving actions fail).
    */
   downloadDir?: string;
   /** Every result, in order per transfer. Called from the Disk's own promise chains; must not throw. */
@@ -121,6 +121,8 @@ interface Receiving {
    * by `inspect` from an earlier run. Only these very files are continued (offset > 0); a cancel removes them.
    */
   kept: Map<string, Identity>;
+  /** The download folder as this transfer found it (resolved at its first action): see Disk.dl. */
+  dl: string | null;
 }
 
 interface Sending {
@@ -131,8 +133,6 @@ interface Sending {
 export class Disk {
   /** The download folder as given; null for a Disk that only sends. */
   private readonly downloadDirGiven: string | null;
-  /** The download folder, resolved: see DiskOptions.downloadDir. */
-  private downloadDirResolved: string | null = null;
   private readonly onResult: (result: DiskResult) => void;
   private readonly hashChunk: number;
   private readonly progressMs: number;
@@ -285,21 +285,26 @@ export class Disk {
   private state(key: string): Receiving {
     let state = this.receiving.get(key);
     if (!state) {
-      state = { name: null, rootFolder: null, part: null, finished: false, kept: new Map() };
+      state = { name: null, rootFolder: null, part: null, finished: false, kept: new Map(), dl: null };
       this.receiving.set(key, state);
     }
     return state;
   }
 
-  /** The download folder, resolved (throws DiskFailure when there is none, or it is gone). */
-  private dl(): string {
+  /**
+   * The download folder as transfer `key` sees it: resolved when the transfer first needs it (its inspect),
+   * and the same for the rest of it. Each transfer looks again: the folder may have gone, or come back,
+   * since the last. Throws DiskFailure when there is none, or it is gone.
+   */
+  private dl(key: string): string {
     if (this.downloadDirGiven === null) throw new DiskFailure("this side has no download folder");
-    this.downloadDirResolved ??= resolveDownloadDir(this.downloadDirGiven);
-    return this.downloadDirResolved;
+    const state = this.state(key);
+    state.dl ??= resolveDownloadDir(this.downloadDirGiven);
+    return state.dl;
   }
 
   private async inspect(action: Extract<DiskAction, { kind: "inspect" }>): Promise<DiskResult> {
-    const dl = this.dl();
+    const dl = this.dl(action.key);
     const fs = await statfs(dl, { bigint: true });
     const freeBytes = Number(fs.bavail * fs.bsize);
     let partial: { size: number; hash: RunningHash } | null = null;
@@ -324,7 +329,7 @@ export class Disk {
   }
 
   private async mkdir(action: Extract<DiskAction, { kind: "mkdir" }>): Promise<DiskResult> {
-    const dl = this.dl();
+    const dl = this.dl(action.key);
     const path = checked(action.path);
     const state = this.state(action.key);
     const mode = safeMode(action.mode, "folder");
@@ -341,7 +346,7 @@ export class Disk {
       state.rootFolder = made;
       return { kind: "mkdir", key: action.key, seq: action.seq, localName: made.local };
     }
-    const parent = await this.folderOf(state, path);
+    const parent = await this.folderOf(action.key, state, path);
     const last = path[path.length - 1] as string;
     if ((await makeFolder(join(parent, last), mode)) === null) {
       throw new DiskFailure(`"${path.join("/")}" already exists`);
@@ -353,7 +358,7 @@ export class Disk {
    * The absolute folder that holds the last component of `path`, a path inside this transfer's top folder:
    * that folder must be the one this transfer made, and every folder between a real folder (no link).
    */
-  private async folderOf(state: Receiving, path: string[]): Promise<string> {
+  private async folderOf(key: string, state: Receiving, path: string[]): Promise<string> {
     if (path.length < 2)
       throw new DiskFailure("an entry inside a transfer needs a path below its top folder");
     const root = state.rootFolder;
@@ -361,7 +366,7 @@ export class Disk {
       throw new DiskFailure("an entry inside a folder came before the transfer's top folder");
     }
     if (path[0] !== state.name) throw new DiskFailure("an entry outside the transfer's top folder");
-    let dir = join(this.dl(), root.local);
+    let dir = join(this.dl(key), root.local);
     const top = await lstat(dir, { bigint: true }).catch(() => null);
     if (!top?.isDirectory() || identity(top) !== root.id) {
       throw new DiskFailure("the transfer's folder was moved or replaced");
@@ -379,7 +384,7 @@ export class Disk {
   }
 
   private async openPart(action: Extract<DiskAction, { kind: "open" }>): Promise<DiskResult> {
-    const dl = this.dl();
+    const dl = this.dl(action.key);
     const path = checked(action.path);
     const state = this.state(action.key);
     if (!Number.isSafeInteger(action.offset) || action.offset < 0) throw new DiskFailure("a bad offset");
@@ -393,7 +398,7 @@ export class Disk {
       if (state.rootFolder !== null) throw new DiskFailure("this transfer already has its top folder");
       dir = dl;
     } else {
-      dir = await this.folderOf(state, path);
+      dir = await this.folderOf(action.key, state, path);
     }
     const finalName = path[path.length - 1] as string;
     const abs = join(dir, finalName + PART_SUFFIX);
@@ -486,7 +491,7 @@ export class Disk {
   }
 
   private async finalize(action: Extract<DiskAction, { kind: "finalize" }>): Promise<DiskResult> {
-    const dl = this.dl();
+    const dl = this.dl(action.key);
     const path = checked(action.path);
     const state = this.state(action.key);
     const part = state.part;

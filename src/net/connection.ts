@@ -189,7 +189,10 @@ export const socketHandlers = {
   // is unknown from there on, so it ends at once; a peer left on an open socket nobody reads would wait
   // for ever. Its owner hears of it as a close with that error.
   error: (socket: Socket<ConnectionData>, error: Error) => {
-    socket.data?.connection?.onClose(error);
-    socket.terminate();
+    try {
+      socket.data?.connection?.onClose(error);
+    } finally {
+      socket.terminate();
+    }
   },
 };

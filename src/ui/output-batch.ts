@@ -52,10 +52,15 @@ export class OutputBatch {
    * Calls `react` once when the stream fails (its reader went away, as when `head` has read enough): what
    * is pushed from then on is dropped. What was in the failed write never reached anyone, so the
    * `handedOver()` promises that wait for it never settle: an ACK means the user has the message.
+   *
+   * `react` runs in a microtask, never inside the failed `write`: a failure met while a delivery is being
+   * handed over must not let the reaction (leaving, which writes out what the session has queued) run
+   * before the caller has asked `handedOver()` and held the ACKs of that delivery back.
    */
   whenClosed(react: (error: Error) => void): void {
     this.onClosed = react;
-    if (this.closedBy) react(this.closedBy);
+    const closedBy = this.closedBy;
+    if (closedBy) queueMicrotask(() => react(closedBy));
   }
 
   /** True while the stream holds more than its high-water mark. */
@@ -229,7 +234,8 @@ export class OutputBatch {
     this.closedBy = error;
     this.backedUp = false;
     for (const wake of this.waiters.splice(0)) wake();
-    this.onClosed?.(error);
+    const react = this.onClosed;
+    if (react) queueMicrotask(() => react(error));
   }
 }
 

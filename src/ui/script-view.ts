@@ -36,7 +36,9 @@ export interface ScriptViewOptions {
   leaveAtEndOfInput?: boolean;
   /**
    * Standard output's reader went away (`121chat server | head -1`): messages can no longer be handed to
-   * anyone, so the program should leave, saying `reason` to the peer, as a program in a pipeline does.
+   * anyone, so the program should leave, as a program in a pipeline does, with `reason` for its goodbye.
+   * (The ACK of a message that was lost with stdout is never sent, and the goodbye waits behind it: the
+   * connection is then cut after a moment, and the peer sees a drop.)
    */
   outputGone?: (reason: string) => void;
 }

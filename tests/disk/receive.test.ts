@@ -9,6 +9,7 @@ import {
   readFile,
   readlink,
   rename,
+  rm,
   stat,
   symlink,
   writeFile,
@@ -50,6 +51,11 @@ describe("the download folder", () => {
       expect(gone.reason).not.toContain(downloads);
       await mkdir(missing);
       await h.ok("inspect", { kind: "inspect", key: "in:2", name: "a.txt", oneFile: true });
+      // Each transfer looks again: gone after one that found it, the next is told so, in the same words.
+      await rm(missing, { recursive: true });
+      expect((await h.fails({ kind: "inspect", key: "in:3", name: "a.txt", oneFile: true })).reason).toBe(
+        "the download folder does not exist (any more)",
+      );
 
       await writeFile(join(downloads, "file"), "x");
       const notFolder = new DiskHarness({ downloadDir: join(downloads, "file") });
