@@ -41,8 +41,12 @@ export interface ChatLink {
 
 /** What a front end can do with files (the transfers of one session, both ways). */
 export interface FileLink {
-  /** Lists `path` (a file or a folder) and offers it; the id, or why not (no such path, say). */
-  send(path: string): Promise<{ ok: true; id: number } | { ok: false; error: string }>;
+  /**
+   * Lists `path` (a file or a folder) and offers it; the id, or why not (no such path, say). A list is the
+   * ways a typed path may be meant, most literal first (ui/typed-path.ts): the first that exists is sent,
+   * and when none does, the error is about the first.
+   */
+  send(path: string | readonly string[]): Promise<{ ok: true; id: number } | { ok: false; error: string }>;
   /** Answers an offer from the peer: by id, or the only one waiting. False when none matches. */
   accept(id?: number): boolean;
   decline(id?: number): boolean;

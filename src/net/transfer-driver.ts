@@ -1,3 +1,4 @@
+import { lstat } from "node:fs/promises";
 import type { FileLink } from "../core/chat.ts";
 import type { SessionEvent } from "../core/session.ts";
 import { Disk } from "../disk/disk.ts";
@@ -63,10 +64,12 @@ export class TransferDriver implements FileLink, SessionCompanion {
 
   // ---- FileLink: what a front end does ----
 
-  async send(path: string): Promise<{ ok: true; id: number } | { ok: false; error: string }> {
+  async send(
+    path: string | readonly string[],
+  ): Promise<{ ok: true; id: number } | { ok: false; error: string }> {
     let listing: Awaited<ReturnType<typeof listSource>>;
     try {
-      listing = await listSource(path);
+      listing = await listSource(await firstExisting(typeof path === "string" ? [path] : path));
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
@@ -186,4 +189,18 @@ export class TransferDriver implements FileLink, SessionCompanion {
     if (done) this.live.refresh();
     return done;
   }
+}
+
+/** The first of `paths` that exists (a link counts, whatever it points to); else the first. */
+async function firstExisting(paths: readonly string[]): Promise<string> {
+  for (const path of paths) {
+    if (
+      await lstat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
+  }
+  return paths[0] ?? "";
 }

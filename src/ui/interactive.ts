@@ -1,4 +1,4 @@
-import { networkInterfaces } from "node:os";
+import { homedir, networkInterfaces } from "node:os";
 import { createColors } from "picocolors";
 import type {
   ChatLink,
@@ -34,6 +34,7 @@ import {
   progressLine,
   safeName,
 } from "./transfer-text.ts";
+import { typedPathCandidates } from "./typed-path.ts";
 
 /** Incoming messages longer than this are shown cut, with their full size. */
 const DISPLAY_LIMIT = 4096;
@@ -344,7 +345,8 @@ export class InteractiveView implements ChatView {
     }
     switch (input.kind) {
       case "send":
-        void files.send(input.path).then((result) => {
+        // Dragged onto the terminal, a path comes quoted, escaped or as a file:// URL; typed, with a ~.
+        void files.send(typedPathCandidates(input.path, homedir())).then((result) => {
           if (!result.ok) this.screen.print(this.c.red(`not sent: ${result.error}`));
         });
         this.screen.prompt();

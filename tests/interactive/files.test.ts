@@ -211,6 +211,21 @@ describe.skipIf(!tmuxAvailable())("files in the chat, in a terminal", () => {
     expect(await readdir(downloads)).toEqual([]);
   }, 120_000);
 
+  test("/send of a path as terminals paste a dropped file (quoted, with a space) finds the file; a path that is not there says so as typed", async () => {
+    const { src, downloads } = await base();
+    await writeFile(join(src, "my notes.txt"), "dragged onto the terminal\n");
+    await withTmux(async (tmux, first) => {
+      const { server, client } = await slowChat(tmux, first, downloads, 8 * MIB);
+      await say(client, `/send '${join(src, "my notes.txt")}'`);
+      await server.waitForText(/← the client offers #1 my notes\.txt/);
+      await say(server, "/accept");
+      await server.waitForText(/^✓ received #1 my notes\.txt/m);
+      await say(client, `/send '${join(src, "missing.txt")}'`);
+      await client.waitForText(/^not sent: cannot send "'.*missing\.txt'": it does not exist/m);
+    });
+    expect(await readdir(downloads)).toEqual(["my notes.txt"]);
+  }, 120_000);
+
   test("an offered name with an escape sequence is refused and shown escaped: the screen is neither cleared nor coloured", async () => {
     const { downloads } = await base();
     await withTmux(async (_tmux, pane) => {
