@@ -101,21 +101,27 @@ test("a client with empty input (< /dev/null) connects, says goodbye and exits 0
   }
 });
 
-test("a pipe-mode server whose reader has gone (`| head -1`) says so in one line and exits 1; the message it could not write out is never acknowledged", async () => {
-  const server = Bun.spawn([...programCommand(), "server", "--host", "127.0.0.1", "--port", "0"], {
-    stdin: "ignore",
+/** The program with its stdout a pipe the test holds (and may close), and its stderr gathered as it comes. */
+function holdingStdout(args: string[], stdin: "ignore" | "pipe") {
+  const proc = Bun.spawn([...programCommand(), ...args], {
+    stdin,
     stdout: "pipe",
     stderr: "pipe",
     env: testEnv(),
   });
-  let stderr = "";
+  const output = { stderr: "" };
   void (async () => {
-    for await (const chunk of server.stderr) stderr += new TextDecoder().decode(chunk);
+    for await (const chunk of proc.stderr) output.stderr += new TextDecoder().decode(chunk);
   })();
+  return { proc, output };
+}
+
+test("a pipe-mode server whose reader has gone (`| head -1`) says so in one line and exits 1; the message it could not write out is never acknowledged", async () => {
+  const { proc: server, output } = holdingStdout(["server", "--host", "127.0.0.1", "--port", "0"], "ignore");
   let client: JsonProgram | undefined;
   try {
-    await waitUntil(() => /listening on 127\.0\.0\.1:\d+/.test(stderr), "the server listens");
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+    await waitUntil(() => /listening on 127\.0\.0\.1:\d+/.test(output.stderr), "the server listens");
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(output.stderr)?.[1]);
     // Its reader goes away before any message comes (as `head` does once it has its lines).
     await server.stdout.cancel();
     await Bun.sleep(500); // the pipe's reading end is closed a moment after the cancel, not during it
@@ -123,7 +129,7 @@ test("a pipe-mode server whose reader has gone (`| head -1`) says so in one line
     client = new JsonProgram(["client", `127.0.0.1:${port}`]);
     client.write("one\n");
     expect(await exitOf(server, 10_000)).toBe(1);
-    expect(stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
+    expect(output.stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
     await client.stop();
     const ended = await client.waitFor((e) => e.event === "disconnected");
     expect(client.events.filter((e) => e.event === "ack")).toEqual([]);
@@ -136,16 +142,8 @@ test("a pipe-mode server whose reader has gone (`| head -1`) says so in one line
 
 test("a pipe-mode client whose reader has gone says so in one line and exits 1; the message it could not write out is never acknowledged", async () => {
   const server = await JsonProgram.server(["--host", "127.0.0.1"]);
-  const client = Bun.spawn([...programCommand(), "client", `127.0.0.1:${server.port}`], {
-    stdin: "pipe", // kept open: the client is not leaving because its input ended
-    stdout: "pipe",
-    stderr: "pipe",
-    env: testEnv(),
-  });
-  let stderr = "";
-  void (async () => {
-    for await (const chunk of client.stderr) stderr += new TextDecoder().decode(chunk);
-  })();
+  // Its stdin is kept open: the client is not leaving because its input ended.
+  const { proc: client, output } = holdingStdout(["client", `127.0.0.1:${server.port}`], "pipe");
   try {
     await server.waitFor((e) => e.event === "connected");
     await client.stdout.cancel();
@@ -153,7 +151,7 @@ test("a pipe-mode client whose reader has gone says so in one line and exits 1; 
 
     server.write("one\n");
     expect(await exitOf(client, 10_000)).toBe(1);
-    expect(stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
+    expect(output.stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
     await server.waitFor((e) => e.event === "connection-lost" || e.event === "disconnected");
     expect(server.events.filter((e) => e.event === "ack")).toEqual([]);
   } finally {
