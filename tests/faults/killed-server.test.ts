@@ -47,6 +47,7 @@ test(
 
     expect(await client.exited).toBe(1);
     const exitedAfterMs = performance.now() - killedAt;
+    await client.finished(); // and all it wrote read, stderr included (a pipe of its own)
     const lost = await client.waitFor((e) => e.event === "connection-lost");
     const attempts = client.events.filter((e) => e.event === "reconnecting");
     const ended = await client.waitFor((e) => e.event === "disconnected");

@@ -49,20 +49,6 @@ export class PipeProgram extends ProgramProcess {
     return this.stdout;
   }
 
-  /** Waits until stderr matches `pattern`. */
-  async waitForStderr(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
-    let match: RegExpExecArray | null = null;
-    await this.waitUntil(
-      () => {
-        match = pattern.exec(this.stderr);
-        return match !== null;
-      },
-      timeoutMs,
-      () => `no ${pattern} on stderr`,
-    );
-    return match as unknown as RegExpExecArray;
-  }
-
   protected onStdout(chunk: Uint8Array): void {
     this.stdoutChunks.push(chunk);
     this.stdoutLength += chunk.length;

@@ -64,6 +64,23 @@ export abstract class ProgramProcess {
   }
 
   /**
+   * Waits until stderr matches `pattern`. Stderr is a pipe of its own: a line written there just before an
+   * event on stdout can arrive after it, so wait for it rather than expect it at once.
+   */
+  async waitForStderr(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+    let match: RegExpExecArray | null = null;
+    await this.waitUntil(
+      () => {
+        match = pattern.exec(this.stderr);
+        return match !== null;
+      },
+      timeoutMs,
+      () => `no ${pattern} on stderr`,
+    );
+    return match as unknown as RegExpExecArray;
+  }
+
+  /**
    * Waits until `check()` holds, looking again whenever output arrives; fails with `what()` (plus the exit
    * status and stderr) after `timeoutMs`, or as soon as the program has exited without it holding.
    */
