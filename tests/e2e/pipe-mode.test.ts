@@ -129,7 +129,10 @@ test("a pipe-mode server whose reader has gone (`| head -1`) says so in one line
     client = new JsonProgram(["client", `127.0.0.1:${port}`]);
     client.write("one\n");
     expect(await exitOf(server, 10_000)).toBe(1);
-    expect(output.stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
+    await waitUntil(
+      () => output.stderr.includes("121chat: standard output was closed (its reader has gone): leaving"),
+      "the program says why it leaves, on stderr",
+    );
     await client.stop();
     const ended = await client.waitFor((e) => e.event === "disconnected");
     expect(client.events.filter((e) => e.event === "ack")).toEqual([]);
@@ -151,7 +154,10 @@ test("a pipe-mode client whose reader has gone says so in one line and exits 1; 
 
     server.write("one\n");
     expect(await exitOf(client, 10_000)).toBe(1);
-    expect(output.stderr).toContain("121chat: standard output was closed (its reader has gone): leaving");
+    await waitUntil(
+      () => output.stderr.includes("121chat: standard output was closed (its reader has gone): leaving"),
+      "the program says why it leaves, on stderr",
+    );
     await server.waitFor((e) => e.event === "connection-lost" || e.event === "disconnected");
     expect(server.events.filter((e) => e.event === "ack")).toEqual([]);
   } finally {
