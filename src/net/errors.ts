@@ -14,11 +14,23 @@ export function describeNetError(error: unknown, what: string): string {
       return `cannot listen on ${what}: permission denied`;
     case "EADDRNOTAVAIL":
       return `cannot listen on ${what}: no such local address`;
+    case "EINVAL":
+      // Two machines joined by a cable, no DHCP: their only addresses are link-local, which need the
+      // interface to go out of. The kernel refuses one without it.
+      if (isLinkLocalWithoutZone(what)) {
+        return `could not connect to ${what}: a link-local IPv6 address needs the interface to use, as in [fe80::1%eth0]`;
+      }
+      return `${what}: ${error instanceof Error ? error.message : String(error)} (${code})`;
     default: {
       const message = error instanceof Error ? error.message : String(error);
       return `${what}: ${message}${code ? ` (${code})` : ""}`;
     }
   }
+}
+
+/** `[fe80::…]:port` (fe80::/10) with no `%interface`. */
+function isLinkLocalWithoutZone(what: string): boolean {
+  return /^\[fe[89ab][0-9a-f]:[^\]%]*\]/i.test(what);
 }
 
 /** Why dialling failed, in a few words ("connection refused"), or null for an error without such a name. */
