@@ -9,9 +9,9 @@ import { waitUntil } from "../../helpers/wait.ts";
 const PREFIX = "chat121-part";
 
 export interface NamespaceLink {
-  /** Namespace and address of each end. */
-  readonly server: { namespace: string; address: string };
-  readonly client: { namespace: string; address: string };
+  /** Namespace, IPv4 address and interface of each end. */
+  readonly server: { namespace: string; address: string; device: string };
+  readonly client: { namespace: string; address: string; device: string };
   /** Words that run a command inside a namespace: `[...inNamespace(ns), "cmd", ...]`. */
   inNamespace(namespace: string): string[];
   /** Takes the link down (no packet crosses) or brings it back, waiting until both ends are up. */
@@ -40,11 +40,11 @@ export function namespaceSupport(): { ok: true } | { ok: false; reason: string }
 /** Creates the two namespaces and the link between them; throws (after cleaning up) if any step fails. */
 export function createNamespaceLink(): NamespaceLink {
   const tag = `${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
-  const server = { namespace: `${PREFIX}-${tag}-s`, address: "10.213.0.1" };
-  const client = { namespace: `${PREFIX}-${tag}-c`, address: "10.213.0.2" };
   // Interface names live inside the namespaces, so fixed names cannot collide with anyone else's.
   const serverEnd = "veth121s";
   const clientEnd = "veth121c";
+  const server = { namespace: `${PREFIX}-${tag}-s`, address: "10.213.0.1", device: serverEnd };
+  const client = { namespace: `${PREFIX}-${tag}-c`, address: "10.213.0.2", device: clientEnd };
   const remove = () => {
     for (const ns of [server.namespace, client.namespace]) {
       if (existsSync(`/run/netns/${ns}`)) Bun.spawnSync(["ip", "netns", "del", ns]);
