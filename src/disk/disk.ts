@@ -346,7 +346,7 @@ export class Disk {
       state.rootFolder = made;
       return { kind: "mkdir", key: action.key, seq: action.seq, localName: made.local };
     }
-    const parent = await this.folderOf(action.key, state, path);
+    const parent = await this.folderOf(dl, state, path);
     const last = path[path.length - 1] as string;
     if ((await makeFolder(join(parent, last), mode)) === null) {
       throw new DiskFailure(`"${path.join("/")}" already exists`);
@@ -355,10 +355,11 @@ export class Disk {
   }
 
   /**
-   * The absolute folder that holds the last component of `path`, a path inside this transfer's top folder:
-   * that folder must be the one this transfer made, and every folder between a real folder (no link).
+   * The absolute folder that holds the last component of `path`, a path inside this transfer's top folder
+   * (made in `dl`, the transfer's download folder): that folder must be the one this transfer made, and
+   * every folder between a real folder (no link).
    */
-  private async folderOf(key: string, state: Receiving, path: string[]): Promise<string> {
+  private async folderOf(dl: string, state: Receiving, path: string[]): Promise<string> {
     if (path.length < 2)
       throw new DiskFailure("an entry inside a transfer needs a path below its top folder");
     const root = state.rootFolder;
@@ -366,7 +367,7 @@ export class Disk {
       throw new DiskFailure("an entry inside a folder came before the transfer's top folder");
     }
     if (path[0] !== state.name) throw new DiskFailure("an entry outside the transfer's top folder");
-    let dir = join(this.dl(key), root.local);
+    let dir = join(dl, root.local);
     const top = await lstat(dir, { bigint: true }).catch(() => null);
     if (!top?.isDirectory() || identity(top) !== root.id) {
       throw new DiskFailure("the transfer's folder was moved or replaced");
@@ -398,7 +399,7 @@ export class Disk {
       if (state.rootFolder !== null) throw new DiskFailure("this transfer already has its top folder");
       dir = dl;
     } else {
-      dir = await this.folderOf(action.key, state, path);
+      dir = await this.folderOf(dl, state, path);
     }
     const finalName = path[path.length - 1] as string;
     const abs = join(dir, finalName + PART_SUFFIX);

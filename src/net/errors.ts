@@ -6,6 +6,11 @@ export function describeNetError(error: unknown, what: string): string {
     return `could not connect to ${what}: ${failure}${hint}`;
   }
   const code = (error as { code?: string } | null)?.code;
+  // Two machines joined by a cable, no DHCP: their only addresses are link-local, which need the interface
+  // to go out of. The kernel refuses one without it (EINVAL); any other EINVAL is told as it came.
+  if (code === "EINVAL" && isLinkLocalWithoutZone(what)) {
+    return `could not connect to ${what}: a link-local IPv6 address needs the interface to use, as in [fe80::1%eth0]`;
+  }
   switch (code) {
     case "EADDRINUSE":
       return `cannot listen on ${what}: the address is already in use`;
@@ -14,13 +19,6 @@ export function describeNetError(error: unknown, what: string): string {
       return `cannot listen on ${what}: permission denied`;
     case "EADDRNOTAVAIL":
       return `cannot listen on ${what}: no such local address`;
-    case "EINVAL":
-      // Two machines joined by a cable, no DHCP: their only addresses are link-local, which need the
-      // interface to go out of. The kernel refuses one without it.
-      if (isLinkLocalWithoutZone(what)) {
-        return `could not connect to ${what}: a link-local IPv6 address needs the interface to use, as in [fe80::1%eth0]`;
-      }
-      return `${what}: ${error instanceof Error ? error.message : String(error)} (${code})`;
     default: {
       const message = error instanceof Error ? error.message : String(error);
       return `${what}: ${message}${code ? ` (${code})` : ""}`;

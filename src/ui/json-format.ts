@@ -85,14 +85,14 @@ export const jsonFormat: ScriptFormat = {
   },
   resumed: (out, { afterMs, resent }) => emit(out, { event: "resumed", after_ms: roundMs(afterMs), resent }),
   sent: (out, id, bytes) => out.stdout.push(`{"event":"sent","id":${id},"bytes":${bytes}}\n`),
-  ack: (out, id, rttMs, deliveredAfterMs) =>
-    out.stdout.push(
-      rttMs === null
-        ? `{"event":"ack","id":${id},"before_drop":true}\n`
-        : deliveredAfterMs === null
-          ? `{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}}\n`
-          : `{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)},"delivered_after_ms":${roundMs(deliveredAfterMs)}}\n`,
-    ),
+  ack: (out, id, rttMs, deliveredAfterMs) => {
+    if (rttMs === null) {
+      out.stdout.push(`{"event":"ack","id":${id},"before_drop":true}\n`);
+      return;
+    }
+    const waited = deliveredAfterMs === null ? "" : `,"delivered_after_ms":${roundMs(deliveredAfterMs)}`;
+    out.stdout.push(`{"event":"ack","id":${id},"rtt_ms":${roundMs(rttMs)}${waited}}\n`);
+  },
   message(out, id, bytes) {
     // The text is made of the whole payload: a large one that came in parts is joined here.
     const payload = bytes instanceof ByteParts ? bytes.join() : bytes;
