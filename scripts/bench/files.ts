@@ -7,7 +7,7 @@ import {
   type NamespaceLink,
   namespaceSupport,
 } from "../../tests/faults/support/netns.ts";
-import { programCommand, testEnv } from "../../tests/helpers/program.ts";
+import { programCommand, ROOT, testEnv } from "../../tests/helpers/program.ts";
 import { StampedLines } from "./lines.ts";
 import {
   cpuMs,
@@ -53,7 +53,22 @@ export interface FileBulkFigures {
     nc: { mbPerSecond: number; rounds: number[] } | { skipped: string };
     /** The median of each round's app ÷ nc (a round's two runs are seconds apart: the fairer pairing). */
     share?: number;
+    /** scripts/bench/file-floor.ts in the same rounds: what the runtime must do for the same file. */
+    floor: FloorFigures;
   }[];
+}
+
+export interface FloorRound {
+  mbPerSecond: number;
+  senderCpuMs: number;
+  receiverCpuMs: number;
+}
+
+export interface FloorFigures extends FloorRound {
+  rounds: FloorRound[];
+  /** Medians of each round's floor ÷ nc (absent without nc) and app ÷ floor. */
+  ofNc?: number;
+  appOfFloor: number;
 }
 
 /**
@@ -80,10 +95,13 @@ export async function measureFileBulk(
     for (const placement of placements) {
       const app: FileBulkRound[] = [];
       const ncRates: number[] = [];
+      const floor: FloorRound[] = [];
       let ncSkipped: string | null = nc ? null : "nc is not installed (apt-get install netcat-openbsd)";
       for (let round = 0; round < rounds; round++) {
         await freshFolder(received);
         app.push(await appFileRound(group, placement, source, received, bytes));
+        await freshFolder(received);
+        floor.push(await floorFileRound(group, placement, source, join(received, "floor-copy"), bytes));
         if (ncSkipped) continue;
         await freshFolder(received);
         try {
@@ -100,6 +118,16 @@ export async function measureFileBulk(
         ...(ncSkipped
           ? {}
           : { share: median(ncRates.map((rate, i) => (app[i] as FileBulkRound).mbPerSecond / rate)) }),
+        floor: {
+          mbPerSecond: median(floor.map((r) => r.mbPerSecond)),
+          senderCpuMs: median(floor.map((r) => r.senderCpuMs)),
+          receiverCpuMs: median(floor.map((r) => r.receiverCpuMs)),
+          rounds: floor,
+          ...(ncSkipped
+            ? {}
+            : { ofNc: median(ncRates.map((rate, i) => (floor[i] as FloorRound).mbPerSecond / rate)) }),
+          appOfFloor: median(floor.map((r, i) => (app[i] as FileBulkRound).mbPerSecond / r.mbPerSecond)),
+        },
       });
     }
     return figures;
@@ -193,8 +221,7 @@ async function appFileRound(
     const receiverCpuMs = cpuMs(server.pid);
     const got = await stat(join(received, "bulk-file"));
     if (got.size !== bytes) throw new Error(`the received file has ${got.size} bytes, not ${bytes}`);
-    const usage = client.resourceUsage();
-    const usageMs = usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 : Number.NaN;
+    const usageMs = cpuTimeMs(client);
     const ms = done.at - offer.at;
     return {
       mbPerSecond: bytes / 1e6 / (ms / 1000),
@@ -207,6 +234,58 @@ async function appFileRound(
   } finally {
     await group.stop(server);
   }
+}
+
+/**
+ * The file floor (scripts/bench/file-floor.ts, run by this Bun) from the file to a file, timed from the
+ * sender's `sending` (connected) to the receiver's `received` (all written, the file closed), so neither
+ * process's start counts, as the app's offer → FILE_DONE leaves out its start and handshake.
+ */
+async function floorFileRound(
+  group: ProcessGroup,
+  placement: Placement,
+  source: string,
+  target: string,
+  bytes: number,
+): Promise<FloorRound> {
+  const floor = [...placed(placement), process.execPath, join(ROOT, "scripts/bench/file-floor.ts")];
+  const receiver = group.start([...floor, "receive", target], { stdout: "pipe", stderr: "pipe" });
+  // Read from the start: a line's stamp is when the bench saw it.
+  const receiverLines = new StampedLines(receiver.stdout as ReadableStream<Uint8Array>);
+  try {
+    const port = await listeningPort(receiver);
+    const sender = group.start([...floor, "send", String(port), source], { stdout: "pipe", stderr: "pipe" });
+    const senderLines = new StampedLines(sender.stdout as ReadableStream<Uint8Array>);
+    try {
+      const started = await senderLines.waitFor("sending", TIMEOUT_MS);
+      const received = await receiverLines.waitFor("received", TIMEOUT_MS);
+      const sent = (await new Response(sender.stderr as ReadableStream<Uint8Array>).text()).trim();
+      // `sent BYTES HASH` and `received BYTES HASH`: the same file went through, every byte of it.
+      if (
+        sent.slice("sent ".length) !== received.text.slice("received ".length) ||
+        !sent.startsWith(`sent ${bytes} `)
+      ) {
+        throw new Error(`the file floor moved something else: sender "${sent}", receiver "${received.text}"`);
+      }
+      await withTimeout(receiver.exited, TIMEOUT_MS, "the file floor's receiver to exit");
+      await withTimeout(sender.exited, TIMEOUT_MS, "the file floor's sender to exit");
+      return {
+        mbPerSecond: bytes / 1e6 / ((received.at - started.at) / 1000),
+        senderCpuMs: cpuTimeMs(sender),
+        receiverCpuMs: cpuTimeMs(receiver),
+      };
+    } finally {
+      await group.stop(sender);
+    }
+  } finally {
+    await group.stop(receiver);
+  }
+}
+
+/** User and system CPU time of a process that has exited, ms. */
+function cpuTimeMs(proc: Started): number {
+  const usage = proc.resourceUsage();
+  return usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 : Number.NaN;
 }
 
 /** nc from the file to a file, timed from the sender's start to the receiver's exit; MB/s. */

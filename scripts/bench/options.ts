@@ -51,8 +51,10 @@ it exists. The program under test is src/main.ts run by this Bun, or the executa
   f. files: a 1 GiB sparse file (64 MiB with --quick) sent with \`client --send\` to \`server --accept-files\`
      (encrypted, JSON mode), timed from the sender's file-offer event to its file-done, beside nc moving the
      same file into a file in the same run (where nc is installed: apt-get install netcat-openbsd); MB/s,
-     each side's peak RSS and CPU; once with both sides on CPU 0 and once free to use every CPU. Received
-     files go to /dev/shm (tmpfs) when it has room, else the work folder.
+     each side's peak RSS and CPU; once with both sides on CPU 0 and once free to use every CPU. In the
+     same rounds, the file floor (scripts/bench/file-floor.ts: read, SHA-256, AES-GCM records, then open,
+     SHA-256, write; nothing else) moves the same file: the most the runtime reaches. Received files go to
+     /dev/shm (tmpfs) when it has room, else the work folder.
   g. chat during a transfer over a slow link (root only; skipped with the reason otherwise): two network
      namespaces joined by a veth pair whose sending end is shaped to 20 Mbit/s with tc tbf; a 50 MB file
      (5 MB with --quick) sent while the sender sends a chat message every 100 ms: ack RTT p50/p90/max and

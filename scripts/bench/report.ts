@@ -165,6 +165,19 @@ function renderFiles(f: NonNullable<BenchResults["files"]>, lines: string[], not
     );
     if ("skipped" in p.nc) notes.push(`nc skipped (${p.cpus}): ${p.nc.skipped}`);
   }
+  lines.push(
+    "",
+    "| the same file, runtime floor (file-floor.ts: read, SHA-256, seal → open, SHA-256, write; same rounds) | " +
+      "floor MB/s | floor ÷ nc | app ÷ floor | sender / receiver CPU, s |",
+    "|---|--:|--:|--:|--:|",
+  );
+  for (const p of b.placements) {
+    const floor = p.floor;
+    lines.push(
+      `| ${p.cpus} | ${floor.mbPerSecond.toFixed(0)} | ${floor.ofNc === undefined ? "—" : ratio(floor.ofNc)} | ` +
+        `${ratio(floor.appOfFloor)} | ${(floor.senderCpuMs / 1000).toFixed(2)} / ${(floor.receiverCpuMs / 1000).toFixed(2)} |`,
+    );
+  }
   lines.push("");
   const s = f.shaped;
   if ("skipped" in s) {
