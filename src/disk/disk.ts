@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { realpathSync, statSync } from "node:fs";
+import { realpathSync, statSync, writeSync, writevSync } from "node:fs";
 import { type FileHandle, lstat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { ownsBuffer, release, releaseBuffer, uninitialized } from "../protocol/bytes.ts";
 import { clashName, componentProblem, PART_SUFFIX, safeMode } from "../transfer/path-rules.ts";
 import type { DiskAction, DiskResult, RunningHash } from "../transfer/types.ts";
 import { DiskFailure, errorCode, failure } from "./errors.ts";
+import { InlineIo, type InlineIoOptions } from "./inline-io.ts";
 import type { SourceListing } from "./list-source.ts";
 import {
   createNew,
@@ -21,6 +22,7 @@ import {
   openExisting,
   openSource,
   readFully,
+  readFullySync,
   removeIfStill,
 } from "./safe-files.ts";
 
@@ -58,6 +60,8 @@ export interface DiskOptions {
   hashChunkBytes?: number;
   /** At least this long between two `hashing` progress results of one action (default 250 ms). */
   progressIntervalMs?: number;
+  /** When file data is read and written on the main thread, when on the thread pool (inline-io.ts). */
+  inlineIo?: InlineIoOptions;
 }
 
 /** The largest single `read` answered; the logic reads FILE_DATA-sized pieces (64 KiB), far below. */
@@ -150,6 +154,9 @@ export class Disk {
   private readonly spareReads: Uint8Array[] = [];
   /** Per transfer, the writes queued last that have not started yet: a later write joins them. */
   private readonly writeBatches = new Map<string, WriteBatch>();
+  /** Whether a `read` of file data to send, and a write of data received, run on the main thread. */
+  private readonly inlineReads: InlineIo;
+  private readonly inlineWrites: InlineIo;
 
   /**
    * Touches nothing on disk: a Disk is made for every session, before its first frame, and the download
@@ -161,6 +168,8 @@ export class Disk {
     this.hashChunk = Math.max(4096, options.hashChunkBytes ?? DEFAULT_HASH_CHUNK);
     this.progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS;
     this.downloadDirGiven = options.downloadDir ?? null;
+    this.inlineReads = new InlineIo(options.inlineIo);
+    this.inlineWrites = new InlineIo(options.inlineIo);
   }
 
   /**
@@ -467,10 +476,7 @@ export class Disk {
       let left = 0;
       for (const piece of pieces) left += piece.length;
       while (left > 0) {
-        const { bytesWritten } =
-          pieces.length === 1
-            ? await part.handle.write(pieces[0] as Uint8Array, 0, left, part.position)
-            : await part.handle.writev(pieces, part.position);
+        const bytesWritten = await this.writeAt(part.handle, pieces, left, part.position);
         if (bytesWritten <= 0) throw new DiskFailure("the disk took no bytes");
         part.position += bytesWritten;
         left -= bytesWritten;
@@ -489,6 +495,33 @@ export class Disk {
       results = writes.map((write) => failure(write, error));
     }
     for (const result of results) this.onResult(result);
+  }
+
+  /**
+   * Writes `pieces` (`bytes` in all) at `position`, inline while the disk keeps up (see inline-io.ts), else
+   * on the thread pool; returns the bytes written (maybe fewer).
+   */
+  private async writeAt(
+    handle: FileHandle,
+    pieces: Uint8Array[],
+    bytes: number,
+    position: number,
+  ): Promise<number> {
+    const started = performance.now();
+    if (this.inlineWrites.inline(started)) {
+      try {
+        return pieces.length === 1
+          ? writeSync(handle.fd, pieces[0] as Uint8Array, 0, bytes, position)
+          : writevSync(handle.fd, pieces, position);
+      } finally {
+        this.inlineWrites.took(started, performance.now());
+      }
+    }
+    const { bytesWritten } =
+      pieces.length === 1
+        ? await handle.write(pieces[0] as Uint8Array, 0, bytes, position)
+        : await handle.writev(pieces, position);
+    return bytesWritten;
   }
 
   private async finalize(action: Extract<DiskAction, { kind: "finalize" }>): Promise<DiskResult> {
@@ -622,7 +655,7 @@ export class Disk {
     // fails below, so no byte of it goes out unread.
     const index = this.spareReads.findIndex((spare) => spare.length === want);
     const bytes = index >= 0 ? (this.spareReads.splice(index, 1)[0] as Uint8Array) : uninitialized(want);
-    const got = await readFully(handle, bytes, offset);
+    const got = await this.readAt(handle, bytes, offset);
     if (got < want) throw new DiskFailure(`"${entry.path}" shrank while it was being sent`);
     if (offset + want === entry.size) {
       const size = Number((await handle.stat({ bigint: true })).size);
@@ -633,6 +666,17 @@ export class Disk {
       }
     }
     return { kind: "read", key: action.key, seq: action.seq, bytes };
+  }
+
+  /** readFully, inline while the disk keeps up (see inline-io.ts), else on the thread pool. */
+  private async readAt(handle: FileHandle, bytes: Uint8Array, offset: number): Promise<number> {
+    const started = performance.now();
+    if (!this.inlineReads.inline(started)) return readFully(handle, bytes, offset);
+    try {
+      return readFullySync(handle.fd, bytes, offset);
+    } finally {
+      this.inlineReads.took(started, performance.now());
+    }
   }
 
   private async hashPrefix(action: Extract<DiskAction, { kind: "hash-prefix" }>): Promise<DiskResult> {

@@ -1,4 +1,4 @@
-import { constants } from "node:fs";
+import { constants, readSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PART_SUFFIX } from "../transfer/path-rules.ts";
@@ -185,6 +185,17 @@ export async function openSource(listing: SourceListing, index: number): Promise
     );
   }
   return handle;
+}
+
+/** readFully on the calling thread (a synchronous read: see inline-io.ts for when). */
+export function readFullySync(fd: number, buffer: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buffer.length) {
+    const bytesRead = readSync(fd, buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 /** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */
