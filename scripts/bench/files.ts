@@ -1,4 +1,4 @@
-import { statfsSync } from "node:fs";
+import { closeSync, openSync, readSync, statfsSync } from "node:fs";
 import { mkdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -89,6 +89,7 @@ export async function measureFileBulk(
   const received = join(receivingDir(workDir, bytes), `121chat-bench-${process.pid}`);
   await writeFile(source, "");
   await truncate(source, bytes); // sparse: reading it costs no disk, for nc as for the app
+  readThrough(source);
   const nc = Bun.which("nc");
   try {
     const figures: FileBulkFigures = { bytes, placements: [] };
@@ -134,6 +135,17 @@ export async function measureFileBulk(
   } finally {
     await rm(source, { force: true });
     await rm(received, { recursive: true, force: true });
+  }
+}
+
+/** Reads the file once, so that its pages are in the page cache before the first round, whoever goes first. */
+function readThrough(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = new Uint8Array(1024 * 1024);
+    while (readSync(fd, buffer) > 0) {}
+  } finally {
+    closeSync(fd);
   }
 }
 
