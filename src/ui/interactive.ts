@@ -139,14 +139,14 @@ export class InteractiveView implements ChatView {
   }
 
   codeFailed(peer: string): void {
-    this.screen.print(`${this.c.red("✗")} ${peer} tried a wrong code (or gave up before confirming it)`);
+    this.screen.say(`${this.c.red("✗")} ${peer} tried a wrong code (or gave up before confirming it)`);
   }
 
   connected(link: ChatLink): void {
     this.link = link;
     this.marks.clear();
     const security = link.encrypted ? this.c.green("end-to-end encrypted") : this.c.yellow("not encrypted");
-    this.screen.print(
+    this.screen.say(
       `${this.c.green("●")} connected to ${this.c.bold(link.peer)} — ${security}` +
         this.c.dim(" · Enter sends; /help for commands"),
     );
@@ -157,12 +157,12 @@ export class InteractiveView implements ChatView {
     for (const key of this.meters.keys()) this.setStatusPart(key, null);
     if (this.options.role === "server") {
       const window = `${Math.round(lost.windowMs / 1000)} s`;
-      this.screen.print(
+      this.screen.say(
         `${this.c.yellow("●")} the client's connection dropped (${lost.reason}) — keeping the session for ${window}`,
       );
       this.outage(link, `waiting for the client to come back (at most ${window})…`);
     } else {
-      this.screen.print(`${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`);
+      this.screen.say(`${this.c.yellow("●")} connection lost (${lost.reason}) — reconnecting…`);
       this.outage(link, "reconnecting…");
     }
   }
@@ -180,7 +180,7 @@ export class InteractiveView implements ChatView {
   resumed(_link: ChatLink, resumed: Resumed): void {
     this.outageDoing = null;
     this.setStatusPart("outage", null);
-    this.screen.print(`${this.c.green("●")} ${describeResumed(resumed)}`);
+    this.screen.say(`${this.c.green("●")} ${describeResumed(resumed)}`);
   }
 
   /**
@@ -227,13 +227,13 @@ export class InteractiveView implements ChatView {
       // The client's program ends with its session: no prompt after the summary.
       this.screen.close();
     }
-    this.screen.print(...lines);
+    this.screen.say(...lines);
   }
 
   drained(): void {}
 
   notice(text: string): void {
-    this.screen.print(this.c.dim(text));
+    this.screen.say(this.c.dim(text));
   }
 
   fileEvent(_link: ChatLink, event: TransferEvent): void {
@@ -244,13 +244,13 @@ export class InteractiveView implements ChatView {
       case "offer": {
         this.meters.set(key, new ProgressMeter());
         if (t.direction === "out") {
-          this.screen.print(this.c.dim(describeOffer(event, this.peerName, null)));
+          this.screen.say(this.c.dim(describeOffer(event, this.peerName, null)));
           return;
         }
         const answer = this.options.acceptFiles
           ? "accepting (--accept-files)"
           : `/accept ${t.id} or /decline ${t.id}`;
-        this.screen.print(this.c.bold(describeOffer(event, this.peerName, answer)));
+        this.screen.say(this.c.bold(describeOffer(event, this.peerName, answer)));
         return;
       }
       case "progress": {
@@ -266,19 +266,19 @@ export class InteractiveView implements ChatView {
       case "done":
         this.meters.delete(key);
         this.setStatusPart(key, null);
-        this.screen.print(this.c.green(describeDone(event, this.peerName)));
+        this.screen.say(this.c.green(describeDone(event, this.peerName)));
         return;
       case "cancelled":
         this.meters.delete(key);
         this.setStatusPart(key, null);
-        this.screen.print(this.c.yellow(describeCancelled(event, this.peerName)));
+        this.screen.say(this.c.yellow(describeCancelled(event, this.peerName)));
         return;
     }
   }
 
   /** Reports a failure that ends the program. */
   error(message: string): void {
-    this.screen.print(this.c.red(`error: ${message}`));
+    this.screen.say(this.c.red(`error: ${message}`));
   }
 
   start(): void {
@@ -311,14 +311,14 @@ export class InteractiveView implements ChatView {
         this.options.quit();
         return;
       case "unknown":
-        this.screen.print(
+        this.screen.say(
           this.c.yellow(
             `unknown command ${safeName(input.command)}; /help lists them (//text sends '/text')`,
           ),
         );
         return;
       case "usage":
-        this.screen.print(this.c.yellow(input.error));
+        this.screen.say(this.c.yellow(input.error));
         return;
       case "send":
       case "accept":
@@ -340,21 +340,21 @@ export class InteractiveView implements ChatView {
       const why = this.link
         ? "files need encryption (this session runs with --no-encryption)"
         : `no ${this.peerName} is connected`;
-      this.screen.print(this.c.yellow(why));
+      this.screen.say(this.c.yellow(why));
       return;
     }
     switch (input.kind) {
       case "send":
         // Dragged onto the terminal, a path comes quoted, escaped or as a file:// URL; typed, with a ~.
         void files.send(typedPathCandidates(input.path, homedir())).then((result) => {
-          if (!result.ok) this.screen.print(this.c.red(`not sent: ${result.error}`));
+          if (!result.ok) this.screen.say(this.c.red(`not sent: ${result.error}`));
         });
         this.screen.prompt();
         return;
       case "accept":
       case "decline": {
         const done = input.kind === "accept" ? files.accept(input.id) : files.decline(input.id);
-        if (!done) this.screen.print(this.c.yellow(this.noOfferSaid(files.waitingOffers(), input.id)));
+        if (!done) this.screen.say(this.c.yellow(this.noOfferSaid(files.waitingOffers(), input.id)));
         else this.screen.prompt();
         return;
       }
@@ -362,7 +362,7 @@ export class InteractiveView implements ChatView {
         const cancelled = files.cancel(input);
         if (!cancelled) {
           const live = files.underWay();
-          this.screen.print(
+          this.screen.say(
             this.c.yellow(
               live.length === 0
                 ? "no transfer is under way"
@@ -398,13 +398,13 @@ export class InteractiveView implements ChatView {
   private sendText(typed: string, text: string): void {
     const link = this.link;
     if (!link) {
-      this.screen.print(this.c.yellow(`no ${this.peerName} is connected: not sent`));
+      this.screen.say(this.c.yellow(`no ${this.peerName} is connected: not sent`));
       return;
     }
     const mark = this.screen.markOfEnteredLine(typed);
     const result = link.send(new TextEncoder().encode(text));
     if (!result.ok) {
-      this.screen.print(this.c.red(`not sent: ${result.error}`));
+      this.screen.say(this.c.red(`not sent: ${result.error}`));
       return;
     }
     this.marks.set(result.id, mark);

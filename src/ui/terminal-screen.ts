@@ -5,7 +5,7 @@ import { blockLines, inputDisplay } from "./message-block.ts";
 import { DISABLE_BRACKETED_PASTE, ENABLE_BRACKETED_PASTE, type Key, PasteGate } from "./paste.ts";
 import { sanitizeToString } from "./sanitize.ts";
 import { StatusThrottle } from "./status-throttle.ts";
-import { caretAt, layoutText, textWidth, truncateToWidth } from "./text-layout.ts";
+import { caretAt, layoutText, textWidth, truncateToWidth, wrapWords } from "./text-layout.ts";
 
 /** Where a printed line ended on the screen, so a note can be added to it later (the ✓ of an ACK). */
 export interface LineMark {
@@ -172,6 +172,20 @@ export class TerminalScreen {
       return;
     }
     this.out.write(this.erase() + this.rowsOut(lines) + this.draw());
+  }
+
+  /**
+   * Prints lines of the program's own (notices, not messages) above the live area, each broken at spaces
+   * to fit the terminal's width (wrapWords) rather than cut mid-word by the terminal (also after close:
+   * the last words of a session). Not on a terminal, each stays one line.
+   */
+  say(...lines: string[]): void {
+    if (!this.tty) {
+      this.print(...lines);
+      return;
+    }
+    const columns = this.columns();
+    this.print(...lines.map((line) => wrapWords(line, columns)));
   }
 
   /**

@@ -114,6 +114,51 @@ export function wrapRows(text: string, columns: number): RowSpan[] {
 }
 
 /**
+ * `text` (one line of ours, colour allowed) broken at spaces so that no row is wider than `columns`: the
+ * space where a row is broken becomes a line break and the next row starts with the line's own indent and
+ * two spaces more. A word longer than a row is left for the terminal to break; so is everything on a
+ * terminal too narrow for an indent to help (under 20 columns). For the program's own lines only: a
+ * message's text is the sender's, and a copy of it from the screen must not gain line breaks.
+ */
+export function wrapWords(text: string, columns: number): string {
+  if (columns < 20) return text;
+  const plain = text.replace(SGR, "");
+  const indent = `${" ".repeat(plain.length - plain.trimStart().length)}  `;
+  let out = "";
+  let width = 0; // of the current row so far
+  let started = false; // past the line's own indent: its spaces are no place to break
+  let breakAt = -1; // index in `out` of the last space of the current row, where it may be broken
+  let widthAfter = 0; // width of the current row after that space
+  for (const piece of pieces(text)) {
+    const part = text.slice(piece.index, piece.index + piece.length);
+    if (piece.kind !== "char") {
+      out += part;
+      if (piece.kind === "break") [width, breakAt] = [0, -1];
+      continue;
+    }
+    const space = part === " ";
+    if (width + piece.width > columns) {
+      if (space && started) {
+        // The row is full just before a space: the space itself is where it breaks.
+        out += `\n${indent}`;
+        [width, breakAt] = [indent.length, -1];
+        continue;
+      }
+      if (breakAt >= 0) {
+        out = `${out.slice(0, breakAt)}\n${indent}${out.slice(breakAt + 1)}`;
+        [width, breakAt] = [indent.length + widthAfter, -1];
+      } else [width, breakAt] = [0, -1]; // one long word: the terminal breaks it
+    }
+    if (space && started) [breakAt, widthAfter] = [out.length, 0];
+    else widthAfter += piece.width;
+    if (!space) started = true;
+    out += part;
+    width += piece.width;
+  }
+  return out;
+}
+
+/**
  * Where the cursor stands in an input line written from column 0, with `before` the text before the
  * cursor and `after` the rest: on the cell where the next character goes. After a row filled exactly, or
  * before a wide character that will not fit on the row, that is the start of the next row.

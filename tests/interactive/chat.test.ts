@@ -1,6 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { tmuxAvailable, withTmux } from "../helpers/tmux.ts";
-import { literal, PROMPT, RTT, say, startChat } from "./chat-panes.ts";
+import {
+  defineProgram,
+  literal,
+  PROMPT,
+  programWindow,
+  RTT,
+  say,
+  startChat,
+  startClient,
+  startServer,
+} from "./chat-panes.ts";
 
 describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
   test("two windows chat both ways; each sender sees the round-trip time of its message", async () => {
@@ -23,6 +33,29 @@ describe.skipIf(!tmuxAvailable())("interactive chat in a terminal", () => {
       await server.waitForText(new RegExp(`^${PROMPT} second from the server +${RTT}$`, "m"));
       await server.waitForText(/^client › second from the client$/m);
       await client.waitForText(/^server › second from the server$/m);
+    });
+  }, 120_000);
+
+  test("in a narrow terminal the program's own notices break between words, not inside them", async () => {
+    await withTmux(async (tmux, first) => {
+      const server = await defineProgram(first);
+      const client = await programWindow(tmux);
+      await client.resize(44);
+      const port = await startServer(server);
+      await startClient(client, port);
+      // Left to the terminal, 44 columns would cut this sentence inside words ("/hel" | "p").
+      const notice = `● connected to 127.0.0.1:${port} — end-to-end encrypted · Enter sends; /help for commands`;
+      const screen = (await client.waitForText(/● connected to[\s\S]*you ›/)).input ?? "";
+      const rows = screen.split("\n");
+      const at = rows.findIndex((row) => row.startsWith("● connected to"));
+      let end = at + 1;
+      while (rows[end]?.startsWith("  ")) end++;
+      const noticeRows = rows.slice(at, end);
+      expect(noticeRows.length).toBeGreaterThan(1);
+      // Each row after the first is indented by two and starts a word; joined at spaces, the sentence whole.
+      for (const row of noticeRows.slice(1)) expect(row).toMatch(/^ {2}\S/);
+      expect(noticeRows.map((row) => row.trim()).join(" ")).toBe(notice);
+      for (const row of noticeRows) expect(Bun.stringWidth(row)).toBeLessThanOrEqual(44);
     });
   }, 120_000);
 

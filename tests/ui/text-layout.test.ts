@@ -1,5 +1,5 @@
-import { expect, test } from "bun:test";
-import { caretAt, layoutText, truncateToWidth } from "../../src/ui/text-layout.ts";
+import { describe, expect, test } from "bun:test";
+import { caretAt, layoutText, textWidth, truncateToWidth, wrapWords } from "../../src/ui/text-layout.ts";
 
 test("narrow text takes as many rows as its width needs", () => {
   expect(layoutText("", 10)).toEqual({ rows: 1, column: 0 });
@@ -56,4 +56,59 @@ test("truncation keeps whole characters within the width and says where it cut",
   expect(truncateToWidth("日本語の文", 6)).toBe("日本…");
   expect(truncateToWidth("日本語の文", 7)).toBe("日本語…");
   expect(truncateToWidth("abc", 0)).toBe("");
+});
+
+describe("wrapWords: the program's own lines broken at spaces", () => {
+  const connected = "● connected to 127.0.0.1:7121 — end-to-end encrypted · Enter sends; /help for commands";
+  const rowsOf = (text: string) => text.split("\n");
+
+  test("no row wider than the terminal, breaks only where there were spaces, continuation indented", () => {
+    for (const columns of [20, 33, 40, 60, 80]) {
+      const wrapped = wrapWords(connected, columns);
+      for (const row of rowsOf(wrapped)) expect(textWidth(row)).toBeLessThanOrEqual(columns);
+      // Nothing but the breaks and their indent was added, and each break replaced a space.
+      expect(wrapped.replace(/\n {2}/g, " ")).toBe(connected);
+      expect(
+        rowsOf(wrapped)
+          .slice(1)
+          .every((row) => row.startsWith("  ") && row[2] !== " "),
+      ).toBe(true);
+    }
+    // Where a terminal 40 wide would have cut "end-to-" from "end" and "c" from "ommands".
+    expect(rowsOf(wrapWords(connected, 40))).toEqual([
+      "● connected to 127.0.0.1:7121 —",
+      "  end-to-end encrypted · Enter sends;",
+      "  /help for commands",
+    ]);
+  });
+
+  test("a line that fits, or a terminal too narrow to help, is left as it is", () => {
+    expect(wrapWords(connected, connected.length)).toBe(connected);
+    expect(wrapWords(connected, 19)).toBe(connected);
+  });
+
+  test("an indented line keeps its indent, two more on the rows after; its own indent is no place to break", () => {
+    const line = "    others can dial: 121chat client 192.0.2.2:7121";
+    expect(rowsOf(wrapWords(line, 30))).toEqual([
+      "    others can dial: 121chat",
+      "      client 192.0.2.2:7121",
+    ]);
+  });
+
+  test("colour sequences take no room and stay where they were", () => {
+    const coloured = `\x1b[32m●\x1b[39m connected to \x1b[1mhost\x1b[22m \x1b[2m· Enter sends; /help for commands\x1b[22m`;
+    const wrapped = wrapWords(coloured, 30);
+    for (const row of rowsOf(wrapped)) expect(textWidth(row)).toBeLessThanOrEqual(30);
+    expect(wrapped.replace(/\n {2}/g, " ")).toBe(coloured);
+  });
+
+  test("a word longer than a row is left for the terminal to break", () => {
+    const long = `path ${"x".repeat(50)} end`;
+    expect(rowsOf(wrapWords(long, 20))[0]).toBe("path");
+    expect(wrapWords(long, 20).replace(/\n {2}/g, " ")).toBe(long);
+  });
+
+  test("a row full just before a space breaks there", () => {
+    expect(wrapWords(`${"a".repeat(20)} next`, 20)).toBe(`${"a".repeat(20)}\n  next`);
+  });
 });
