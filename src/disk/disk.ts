@@ -508,7 +508,7 @@ export class Disk {
     position: number,
   ): Promise<number> {
     const started = performance.now();
-    if (this.inlineWrites.inline(started)) {
+    if (this.inlineWrites.inline) {
       try {
         return pieces.length === 1
           ? writeSync(handle.fd, pieces[0] as Uint8Array, 0, bytes, position)
@@ -671,7 +671,7 @@ export class Disk {
   /** readFully, inline while the disk keeps up (see inline-io.ts), else on the thread pool. */
   private async readAt(handle: FileHandle, bytes: Uint8Array, offset: number): Promise<number> {
     const started = performance.now();
-    if (!this.inlineReads.inline(started)) return readFully(handle, bytes, offset);
+    if (!this.inlineReads.inline) return readFully(handle, bytes, offset);
     try {
       return readFullySync(handle.fd, bytes, offset);
     } finally {

@@ -216,18 +216,22 @@ export class InteractiveView implements ChatView {
     const lines = [
       `${ok ? this.c.yellow("●") : this.c.red("●")} ${describeEnd(end, this.peerName)}`,
       ...summary.map((line) => this.c.dim(`  ${line}`)),
-      ...formatUnacked(end.unacked).map((line) => this.c.yellow(`  ${line}`)),
     ];
+    // What was not delivered quotes the user's own messages: left whole, to be copied and sent again.
+    const unacked = formatUnacked(end.unacked).map((line) => this.c.yellow(`  ${line}`));
+    let next: string | null = null;
     if (this.options.role === "server") {
       // The server itself says goodbye only when its user stops it: then no next client is awaited.
       // The code for it was said when this session opened, which may have scrolled away by now.
       const code = this.nextCode === null ? "" : ` (code: ${this.c.bold(this.nextCode)})`;
-      if (end.kind !== "bye") lines.push(this.c.dim(`waiting for the next client…${code}`));
+      if (end.kind !== "bye") next = this.c.dim(`waiting for the next client…${code}`);
     } else {
       // The client's program ends with its session: no prompt after the summary.
       this.screen.close();
     }
     this.screen.say(...lines);
+    if (unacked.length > 0) this.screen.print(...unacked);
+    if (next !== null) this.screen.say(next);
   }
 
   drained(): void {}
@@ -244,13 +248,13 @@ export class InteractiveView implements ChatView {
       case "offer": {
         this.meters.set(key, new ProgressMeter());
         if (t.direction === "out") {
-          this.screen.say(this.c.dim(describeOffer(event, this.peerName, null)));
+          this.screen.print(this.c.dim(describeOffer(event, this.peerName, null)));
           return;
         }
         const answer = this.options.acceptFiles
           ? "accepting (--accept-files)"
           : `/accept ${t.id} or /decline ${t.id}`;
-        this.screen.say(this.c.bold(describeOffer(event, this.peerName, answer)));
+        this.screen.print(this.c.bold(describeOffer(event, this.peerName, answer)));
         return;
       }
       case "progress": {
@@ -266,12 +270,12 @@ export class InteractiveView implements ChatView {
       case "done":
         this.meters.delete(key);
         this.setStatusPart(key, null);
-        this.screen.say(this.c.green(describeDone(event, this.peerName)));
+        this.screen.print(this.c.green(describeDone(event, this.peerName)));
         return;
       case "cancelled":
         this.meters.delete(key);
         this.setStatusPart(key, null);
-        this.screen.say(this.c.yellow(describeCancelled(event, this.peerName)));
+        this.screen.print(this.c.yellow(describeCancelled(event, this.peerName)));
         return;
     }
   }
@@ -347,7 +351,7 @@ export class InteractiveView implements ChatView {
       case "send":
         // Dragged onto the terminal, a path comes quoted, escaped or as a file:// URL; typed, with a ~.
         void files.send(typedPathCandidates(input.path, homedir())).then((result) => {
-          if (!result.ok) this.screen.say(this.c.red(`not sent: ${result.error}`));
+          if (!result.ok) this.screen.print(this.c.red(`not sent: ${result.error}`));
         });
         this.screen.prompt();
         return;

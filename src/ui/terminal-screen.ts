@@ -175,9 +175,10 @@ export class TerminalScreen {
   }
 
   /**
-   * Prints lines of the program's own (notices, not messages) above the live area, each broken at spaces
+   * Prints lines of the program's own prose (notices, errors) above the live area, each broken at spaces
    * to fit the terminal's width (wrapWords) rather than cut mid-word by the terminal (also after close:
-   * the last words of a session). Not on a terminal, each stays one line.
+   * the last words of a session). Not on a terminal, each stays one line. Text a user may copy whole (a
+   * message, a file name, a path, a command to type) goes through `print`: a copy must not gain breaks.
    */
   say(...lines: string[]): void {
     if (!this.tty) {

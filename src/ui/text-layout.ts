@@ -114,47 +114,65 @@ export function wrapRows(text: string, columns: number): RowSpan[] {
 }
 
 /**
- * `text` (one line of ours, colour allowed) broken at spaces so that no row is wider than `columns`: the
- * space where a row is broken becomes a line break and the next row starts with the line's own indent and
- * two spaces more. A word longer than a row is left for the terminal to break; so is everything on a
- * terminal too narrow for an indent to help (under 20 columns). For the program's own lines only: a
- * message's text is the sender's, and a copy of it from the screen must not gain line breaks.
+ * `text` (lines of ours, colour allowed) broken between words so that no row is wider than `columns`: the
+ * spaces where a row breaks give way to a line break, and the next row starts with the line's own indent
+ * and two spaces more. A word too long for a row even so is left where it is, for the terminal to break;
+ * so is everything on a terminal too narrow for an indent to help (under 20 columns). For the program's
+ * own lines only: a message's text is the sender's, and a copy of it from the screen must not gain line
+ * breaks.
  */
 export function wrapWords(text: string, columns: number): string {
   if (columns < 20) return text;
-  const plain = text.replace(SGR, "");
-  const indent = `${" ".repeat(plain.length - plain.trimStart().length)}  `;
   let out = "";
-  let width = 0; // of the current row so far
-  let started = false; // past the line's own indent: its spaces are no place to break
-  let breakAt = -1; // index in `out` of the last space of the current row, where it may be broken
-  let widthAfter = 0; // width of the current row after that space
+  let row = ""; // the current row as written: where it ends is layoutText's (a long word wraps there)
+  let indent = ""; // the current line's own indent
+  let started = false; // a word of the line is written: spaces from here on are places to break
+  let gap = ""; // the spaces (and colour codes among them) since the last word, not written yet
+  let word = "";
+  let wordWidth = 0;
+  const put = (part: string) => {
+    out += part;
+    row += part;
+  };
+  const fits = (width: number) => layoutText(row, columns).column + width <= columns;
+  // The gap at the end of a line: its spaces only if they fit (else they would make a row of their own).
+  const endLine = () => put(fits(textWidth(gap)) ? gap : gap.replaceAll(" ", ""));
+  const endWord = () => {
+    if (wordWidth === 0) {
+      gap += word; // colour codes alone: they wait with the spaces
+    } else if (!started) {
+      indent = " ".repeat(textWidth(gap));
+      put(gap + word);
+      started = true;
+    } else if (fits(textWidth(gap) + wordWidth) || indent.length + 2 + wordWidth > columns) {
+      put(gap + word);
+    } else {
+      out += "\n";
+      row = "";
+      put(`${indent}  ${gap.replaceAll(" ", "")}${word}`);
+    }
+    if (wordWidth > 0) gap = "";
+    word = "";
+    wordWidth = 0;
+  };
   for (const piece of pieces(text)) {
     const part = text.slice(piece.index, piece.index + piece.length);
-    if (piece.kind !== "char") {
+    if (piece.kind === "style") word += part;
+    else if (piece.kind === "break") {
+      endWord();
+      endLine();
       out += part;
-      if (piece.kind === "break") [width, breakAt] = [0, -1];
-      continue;
+      [row, gap, started] = ["", "", false];
+    } else if (part === " ") {
+      endWord();
+      gap += part;
+    } else {
+      word += part;
+      wordWidth += piece.width;
     }
-    const space = part === " ";
-    if (width + piece.width > columns) {
-      if (space && started) {
-        // The row is full just before a space: the space itself is where it breaks.
-        out += `\n${indent}`;
-        [width, breakAt] = [indent.length, -1];
-        continue;
-      }
-      if (breakAt >= 0) {
-        out = `${out.slice(0, breakAt)}\n${indent}${out.slice(breakAt + 1)}`;
-        [width, breakAt] = [indent.length + widthAfter, -1];
-      } else [width, breakAt] = [0, -1]; // one long word: the terminal breaks it
-    }
-    if (space && started) [breakAt, widthAfter] = [out.length, 0];
-    else widthAfter += piece.width;
-    if (!space) started = true;
-    out += part;
-    width += piece.width;
   }
+  endWord();
+  endLine();
   return out;
 }
 

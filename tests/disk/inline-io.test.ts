@@ -10,38 +10,38 @@ import { DiskHarness, withFolders } from "../helpers/disk.ts";
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 describe("InlineIo: when the Disk's file calls run on the main thread", () => {
-  test("inline until a call is slow; then on the pool for the pause; then inline again", () => {
-    const io = new InlineIo({ slowMs: 10, pauseMs: 2000 });
-    expect(io.inline(0)).toBe(true);
+  test("inline until a call is slow; from then on, on the pool for good", () => {
+    const io = new InlineIo({ slowMs: 10 });
+    expect(io.inline).toBe(true);
     io.took(0, 10); // 10 ms is not more than slowMs
-    expect(io.inline(10)).toBe(true);
+    expect(io.inline).toBe(true);
     io.took(100, 111);
-    expect(io.inline(111)).toBe(false);
-    expect(io.inline(2110)).toBe(false);
-    expect(io.inline(2111)).toBe(true);
-    io.took(2111, 2112);
-    expect(io.inline(2112)).toBe(true);
+    expect(io.inline).toBe(false);
+    io.took(200, 200); // a fast call made before it knew (none is made inline after) changes nothing
+    expect(io.inline).toBe(false);
   });
 
-  test("the defaults: 10 ms is slow enough to pause for 2 s", () => {
-    const io = new InlineIo();
-    io.took(0, 10.5);
-    expect(io.inline(2010)).toBe(false);
-    expect(io.inline(2011)).toBe(true);
+  test("the default: over 10 ms is slow", () => {
+    const fast = new InlineIo();
+    fast.took(0, 10);
+    expect(fast.inline).toBe(true);
+    const slow = new InlineIo();
+    slow.took(0, 10.5);
+    expect(slow.inline).toBe(false);
   });
 
   test("a negative slowMs counts every call as slow (tests use it to reach the pool)", () => {
-    const io = new InlineIo({ slowMs: -1, pauseMs: Number.POSITIVE_INFINITY });
-    expect(io.inline(0)).toBe(true);
+    const io = new InlineIo({ slowMs: -1 });
+    expect(io.inline).toBe(true);
     io.took(0, 0);
-    expect(io.inline(1e9)).toBe(false);
+    expect(io.inline).toBe(false);
   });
 });
 
 /** Inline throughout (the default on a fast disk), and the first call inline, every later one on the pool. */
 const MODES: [string, InlineIoOptions | undefined][] = [
   ["inline", undefined],
-  ["on the thread pool after the first call", { slowMs: -1, pauseMs: Number.POSITIVE_INFINITY }],
+  ["on the thread pool after the first call", { slowMs: -1 }],
 ];
 
 describe.each(MODES)("the Disk's file data, %s", (_mode, inlineIo) => {

@@ -102,10 +102,28 @@ describe("wrapWords: the program's own lines broken at spaces", () => {
     expect(wrapped.replace(/\n {2}/g, " ")).toBe(coloured);
   });
 
-  test("a word longer than a row is left for the terminal to break", () => {
+  test("a word too long for a row is left where it is, for the terminal to break; the rest goes on", () => {
     const long = `path ${"x".repeat(50)} end`;
-    expect(rowsOf(wrapWords(long, 20))[0]).toBe("path");
-    expect(wrapWords(long, 20).replace(/\n {2}/g, " ")).toBe(long);
+    expect(wrapWords(long, 20)).toBe(long);
+    // After it, the terminal's row ends 19 columns in (59 = 2 × 20 + 19): " more" goes to the next row.
+    expect(wrapWords(`${long} more words`, 20)).toBe(`${long}\n  more words`);
+    expect(wrapWords(`path ${"x".repeat(45)} more words`, 20)).toBe(`path ${"x".repeat(45)} more\n  words`);
+  });
+
+  test("a word that fits only on a row of its own, without the indent, stays put", () => {
+    const line = `● a ${"b".repeat(19)} c`;
+    expect(wrapWords(line, 20)).toBe(line);
+  });
+
+  test("spaces at the end of a line never make a row of their own", () => {
+    expect(wrapWords(`${"a".repeat(20)} `, 20)).toBe("a".repeat(20));
+    expect(wrapWords(`${"a".repeat(18)} `, 20)).toBe(`${"a".repeat(18)} `);
+  });
+
+  test("each line of a text with line breaks keeps its own indent", () => {
+    expect(wrapWords("first line\n    second line with words that wrap", 24)).toBe(
+      "first line\n    second line with\n      words that wrap",
+    );
   });
 
   test("a row full just before a space breaks there", () => {
