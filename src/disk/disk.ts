@@ -507,8 +507,8 @@ export class Disk {
     bytes: number,
     position: number,
   ): Promise<number> {
-    const started = performance.now();
     if (this.inlineWrites.inline) {
+      const started = performance.now();
       try {
         return pieces.length === 1
           ? writeSync(handle.fd, pieces[0] as Uint8Array, 0, bytes, position)
@@ -670,8 +670,8 @@ export class Disk {
 
   /** readFully, inline while the disk keeps up (see inline-io.ts), else on the thread pool. */
   private async readAt(handle: FileHandle, bytes: Uint8Array, offset: number): Promise<number> {
-    const started = performance.now();
     if (!this.inlineReads.inline) return readFully(handle, bytes, offset);
+    const started = performance.now();
     try {
       return readFullySync(handle.fd, bytes, offset);
     } finally {
